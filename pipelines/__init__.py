@@ -1,0 +1,1 @@
+"""Item pipelines: cleaning (raw page -> report) and storage (report -> SQLite)."""

@@ -1,0 +1,391 @@
+"""Cleaning: separate a report's body from the site's chrome and read its metadata."""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import nh3
+from bs4 import NavigableString, Tag
+from bs4.element import Comment, Doctype, ProcessingInstruction
+from scrapy.exceptions import NotConfigured
+
+from scraper.items import PageFailure, RawPage, Report
+from scraper.pages import ItemPage, ListingEntry, base_url, parse_item
+from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
+from scraper.urls import item_id
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MIN_BODY_WORDS = 20
+
+# Elements whose content is never article text.
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "form", "button",
+              "input", "select", "textarea", "img", "svg", "video", "audio", "figure", "map")
+# Class/id fragments of widgets pasted into the full text: share buttons, captions, plugins.
+_DROP_CLASS = re.compile(r"(share|social|addthis|sharethis|fb-|twitter|caption|credit|jcomments|"
+                         r"itemImage|itemHits|itemDateModified|itemTags|itemRelated|itemNavigation)", re.I)
+_BLOCK_TAGS = {"p", "div", "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+               "table", "tr", "section", "article", "center", "pre", "dl", "dt", "dd", "address",
+               "header", "footer", "aside", "main", "hr"}
+_EM_TAGS = {"em", "i", "cite"}
+_STRONG_TAGS = {"strong", "b"}
+# Unexpanded Joomla plugin tags such as {jcomments on} or {loadposition x}.
+_PLUGIN_TAG = re.compile(r"\{/?[a-z][\w-]*(?:\s[^{}]*)?\}", re.I)
+# Whole paragraphs that are chrome when they stray into a body.
+_CHROME_BLOCK = re.compile(
+    r"^(read \d[\d,.]* times|last modified on .*|published in .*|tagged under.*|"
+    r"(tweet|share|print|email|like)( this)?|back to top|related items|more in this category:?.*)$",
+    re.I,
+)
+_TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
+SANITISER_TAGS = {"p", "blockquote", "ul", "ol", "li", "em", "strong", "a"}
+
+
+class CleaningError(ValueError):
+    """The page holds no report we can store; the message is the recorded reason."""
+
+
+@dataclass
+class Block:
+    """One paragraph of a body: plain text, inline HTML, and what kind of block holds it."""
+
+    kind: str  # "p", "quote" or "li"
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (text, html) per <br> line
+    list_tag: str = "ul"
+
+    @property
+    def text(self) -> str:
+        return clean_ws(" ".join(t for t, _ in self.lines))
+
+    @property
+    def html(self) -> str:
+        return " ".join(h for _, h in self.lines if h.strip()).strip()
+
+
+class _BlockWriter:
+    """Collects inline text and HTML into blocks while the container is walked."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.blocks: list[Block] = []
+        self._lines: list[tuple[list[str], list[str]]] = [([], [])]
+        self._pending_breaks = 0
+
+    def text(self, text: str, html_text: str) -> None:
+        if self._pending_breaks >= 2 and any(s.strip() for s in self._lines[-1][0]):
+            self.flush_paragraph()
+        elif self._pending_breaks == 1 and any(s.strip() for s in self._lines[-1][0]):
+            self._lines.append(([], []))
+        self._pending_breaks = 0
+        self._lines[-1][0].append(text)
+        self._lines[-1][1].append(html_text)
+
+    def line_break(self) -> None:
+        self._pending_breaks += 1
+
+    def flush_paragraph(self, kind: str = "p", list_tag: str = "ul") -> None:
+        lines = [(clean_ws("".join(t)), clean_ws("".join(h))) for t, h in self._lines]
+        lines = [(t, h) for t, h in lines if t]
+        if lines:
+            self.blocks.append(Block(kind, lines, list_tag))
+        self._lines = [([], [])]
+        self._pending_breaks = 0
+
+
+def _is_junk(node: Tag) -> bool:
+    if node.name in _DROP_TAGS:
+        return True
+    if node.get("aria-hidden") == "true" or "display:none" in (node.get("style") or "").replace(" ", ""):
+        return True
+    marker = " ".join(node.get("class") or []) + " " + (node.get("id") or "")
+    return bool(marker.strip()) and bool(_DROP_CLASS.search(marker))
+
+
+def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list_tag: str) -> None:
+    if isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+        return
+    if isinstance(node, NavigableString):
+        text = str(node)
+        out.text(text, html_lib.escape(text, quote=False))
+        return
+    if _is_junk(node):
+        return
+    name = node.name
+    if name == "br":
+        out.line_break()
+        return
+    if name in _BLOCK_TAGS:
+        _walk_blocks(node, out, kind, list_tag)
+        return
+    wrap = "em" if name in _EM_TAGS else "strong" if name in _STRONG_TAGS else None
+    href = node.get("href") if name == "a" else None
+    if href and not href.strip().lower().startswith(("http:", "https:", "mailto:", "/", "#")) and ":" in href:
+        href = None  # javascript: and friends
+    if href:
+        href = urljoin(out.base, href.strip())
+        out.text("", f'<a href="{html_lib.escape(href)}">')
+    elif wrap:
+        out.text("", f"<{wrap}>")
+    for child in node.children:
+        _walk_inline(child, out, kind, list_tag)
+    if href:
+        out.text("", "</a>")
+    elif wrap:
+        out.text("", f"</{wrap}>")
+
+
+def _walk_blocks(node: Tag, out: _BlockWriter, kind: str = "p", list_tag: str = "ul") -> None:
+    """Walk a block container: every block element ends the paragraph being collected."""
+    name = node.name
+    if name == "blockquote":
+        kind = "quote"
+    elif name in ("ul", "ol"):
+        list_tag = name
+    elif name in ("li", "dd", "dt") and kind != "quote":
+        kind = "li" if name == "li" else kind
+    if name == "hr":
+        out.flush_paragraph(kind, list_tag)
+        return
+    out.flush_paragraph(kind if kind != "li" else "p", list_tag)
+    for child in node.children:
+        if isinstance(child, Tag) and child.name in _BLOCK_TAGS and not _is_junk(child):
+            out.flush_paragraph(kind, list_tag)
+            _walk_blocks(child, out, kind, list_tag)
+        else:
+            _walk_inline(child, out, kind, list_tag)
+    out.flush_paragraph(kind, list_tag)
+
+
+def extract_blocks(container: Tag | None, base: str) -> list[Block]:
+    """The paragraphs of a body container, in order, without widgets, plugin tags or blanks."""
+    if container is None:
+        return []
+    out = _BlockWriter(base)
+    _walk_blocks(container, out)
+    blocks = []
+    for block in out.blocks:
+        lines = [(clean_ws(_PLUGIN_TAG.sub("", t)), _PLUGIN_TAG.sub("", h)) for t, h in block.lines]
+        lines = [(t, h) for t, h in lines if t and words(t) or (t and not t.isspace() and len(t) > 1)]
+        block = replace(block, lines=lines)
+        if block.lines and not _CHROME_BLOCK.match(block.text) and words(block.text):
+            blocks.append(block)
+    return blocks
+
+
+def take_byline(blocks: list[Block]) -> Byline | None:
+    """Remove a leading byline (a whole paragraph, or its first `<br>` line) and parse it."""
+    if not blocks:
+        return None
+    first = blocks[0]
+    if byline := parse_byline(first.text):
+        blocks.pop(0)
+        return byline
+    if len(first.lines) > 1 and (byline := parse_byline(first.lines[0][0])):
+        blocks[0] = replace(first, lines=first.lines[1:])
+        return byline
+    return None
+
+
+def intro_is_repeated(intro: list[Block], full: list[Block]) -> bool:
+    """Whether the full text starts by repeating the intro (whole, or its first sentence(s)).
+
+    Compared on word tokens, so retyped entities, quotes, spacing and paragraph splits do not
+    hide a repeat. A teaser cut short with "..." counts when everything before the cut matches.
+    """
+    intro_words = words(" ".join(b.text for b in intro))
+    full_words = words(" ".join(b.text for b in full))
+    if not intro_words or not full_words:
+        return False
+    common = 0
+    for a, b in zip(intro_words, full_words):
+        if a != b:
+            break
+        common += 1
+    if common == len(intro_words):
+        return True
+    teaser = bool(_TEASER_END.search(intro[-1].text))
+    if teaser and common >= len(intro_words) - 1:
+        return True
+    # The full text repeats only the intro's first sentence(s): a long shared opening.
+    return common >= 12
+
+
+def render_html(blocks: list[Block]) -> str:
+    """Minimal HTML of the body (p, blockquote, lists, em/strong, links), sanitised by nh3."""
+    parts: list[str] = []
+    open_group: tuple[str, str] | None = None
+    for block in blocks:
+        group = ("quote", "blockquote") if block.kind == "quote" else (
+            ("li", block.list_tag) if block.kind == "li" else None)
+        if group != open_group:
+            if open_group:
+                parts.append(f"</{open_group[1]}>")
+            if group:
+                parts.append(f"<{group[1]}>")
+            open_group = group
+        parts.append(f"<li>{block.html}</li>" if block.kind == "li" else f"<p>{block.html}</p>")
+    if open_group:
+        parts.append(f"</{open_group[1]}>")
+    return nh3.clean(
+        "\n".join(parts),
+        tags=SANITISER_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+    )
+
+
+def _report_dates(page_date: str | None, listing: ListingEntry | None,
+                  byline: Byline | None) -> tuple[str, str]:
+    if page_date:
+        return page_date, "item"
+    if listing and listing.published:
+        return listing.published, "listing"
+    if byline and byline.issue_date:
+        return byline.issue_date, "byline"
+    raise CleaningError("no date: the page has no parsable itemDateCreated and no listing date")
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _finish(report: Report, min_words: int) -> Report:
+    if report.word_count < min_words:
+        raise CleaningError(
+            f"no article text: {report.word_count} words of body (fewer than {min_words})"
+        )
+    return report
+
+
+def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at: str,
+             min_words: int) -> Report:
+    base = base_url(page.soup, url)
+    intro = extract_blocks(page.intro, base)
+    full = extract_blocks(page.fulltext, base)
+    byline = take_byline(intro) or take_byline(full)
+    if byline is None:
+        take_byline(full)
+    if intro and full and intro_is_repeated(intro, full):
+        intro = []
+    blocks = intro + full
+    title = page.title or (listing.title if listing else None)
+    if not title:
+        raise CleaningError("no title: the item has no itemTitle and the listing gave none")
+    published, date_source = _report_dates(page.created, listing, byline)
+    body = "\n\n".join(b.text for b in blocks)
+    return _finish(
+        Report(
+            url=url,
+            item_id=item_id(url),
+            title=title,
+            published=published,
+            date_source=date_source,
+            issue_date=byline.issue_date if byline else None,
+            author=byline.author if byline else None,
+            authors=list(byline.authors) if byline else [],
+            category=page.category,
+            hits=page.hits,
+            tags=page.tags,
+            body=body,
+            body_html=render_html(blocks),
+            word_count=word_count(body),
+            extraction="k2",
+            fetched_at=fetched_at,
+        ),
+        min_words,
+    )
+
+
+def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at: str,
+                  min_words: int) -> Report:
+    """A page without K2 item markup: trafilatura's extraction, flagged as `generic`."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+                                      include_tables=False)
+    text = (doc.text if doc is not None else "") or ""
+    paragraphs = [clean_ws(line) for line in text.splitlines() if clean_ws(line)]
+    byline = parse_byline(paragraphs[0]) if paragraphs else None
+    if byline:
+        paragraphs = paragraphs[1:]
+    title = clean_ws(getattr(doc, "title", None)) or (listing.title if listing else None)
+    if not title:
+        raise CleaningError("no title: not a K2 item page and no title could be extracted")
+    page_date = parse_date(getattr(doc, "date", None))
+    published, date_source = _report_dates(page_date, listing, byline)
+    authors = list(byline.authors) if byline else (
+        [clean_ws(a) for a in re.split(r";|\band\b", doc.author) if clean_ws(a)]
+        if getattr(doc, "author", None) else [])
+    body = "\n\n".join(paragraphs)
+    return _finish(
+        Report(
+            url=url,
+            item_id=item_id(url),
+            title=title,
+            published=published,
+            date_source=date_source,
+            issue_date=byline.issue_date if byline else None,
+            author=" and ".join(authors) or None,
+            authors=authors,
+            category=None,
+            hits=None,
+            tags=list(getattr(doc, "tags", None) or []),
+            body=body,
+            body_html=nh3.clean("\n".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs),
+                                tags=SANITISER_TAGS),
+            word_count=word_count(body),
+            extraction="generic",
+            fetched_at=fetched_at,
+        ),
+        min_words,
+    )
+
+
+def clean_page(html: str, url: str, listing: ListingEntry | None = None,
+               fetched_at: str | None = None, min_words: int = DEFAULT_MIN_BODY_WORDS) -> Report:
+    """The clean report of one item page; raises CleaningError with the reason if there is none."""
+    if not html or not html.strip():
+        raise CleaningError("empty page: the response had no content")
+    fetched_at = fetched_at or _now()
+    page = parse_item(html, url)
+    if page.is_k2_item:
+        return clean_k2(page, url, listing, fetched_at, min_words)
+    return clean_generic(html, url, listing, fetched_at, min_words)
+
+
+class CleaningPipeline:
+    """Turns each RawPage into a Report, or into a PageFailure that says why it could not."""
+
+    def __init__(self, stats: Any, min_words: int = DEFAULT_MIN_BODY_WORDS) -> None:
+        self.stats = stats
+        self.min_words = min_words
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CleaningPipeline:
+        settings = crawler.settings
+        if not settings.getbool("CACI_CLEANING_ENABLED", True):
+            raise NotConfigured("CACI_CLEANING_ENABLED is off")
+        return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS", DEFAULT_MIN_BODY_WORDS))
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, RawPage):
+            return item
+        try:
+            report = clean_page(item.html, item.url, item.listing, item.fetched_at, self.min_words)
+        except CleaningError as exc:
+            self.stats.inc_value("cleaning/failed")
+            logger.warning("Cannot clean %s: %s", item.url, exc)
+            return PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at)
+        self.stats.inc_value(f"cleaning/{report.extraction}")
+        if report.date_source != "item":
+            self.stats.inc_value(f"cleaning/date_from_{report.date_source}")
+            logger.info("%s has no item date; used the %s date %s", item.url,
+                        report.date_source, report.published)
+        return report

@@ -1,0 +1,62 @@
+"""Command line: `python -m scraper extract FILE...` and `python -m scraper demo`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from w3lib.encoding import html_to_unicode
+
+logger = logging.getLogger(__name__)
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Bytes to text the way Scrapy decodes responses: HTTP header, BOM, <meta charset>, guess."""
+    _, text = html_to_unicode(content_type, data)
+    return text
+
+
+def extract(paths: list[str], out=sys.stdout) -> int:
+    """Print one JSON report (or {"error": ...}) per file, in the order given."""
+    from pipelines.cleaning import CleaningError, clean_page
+
+    failed = 0
+    for path in paths:
+        record: dict
+        try:
+            html = decode_html(Path(path).read_bytes())
+            url = Path(path).resolve().as_uri()
+            record = clean_page(html, url).to_dict()
+            record["file"] = path
+        except (OSError, CleaningError) as exc:
+            failed += 1
+            record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
+        except Exception as exc:  # a page must never crash the batch; say what broke
+            failed += 1
+            logger.exception("unexpected error extracting %s", path)
+            record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
+    return 1 if failed == len(paths) and paths else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scraper", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_extract = sub.add_parser("extract", help="clean saved item pages, one JSON line per file")
+    p_extract.add_argument("files", nargs="+", metavar="FILE")
+    p_demo = sub.add_parser("demo", help="serve the sample site locally and crawl it into a demo database")
+    p_demo.add_argument("--db", default="data/demo.db", help="demo database path (default: %(default)s)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "extract":
+        return extract(args.files)
+    from scraper.demo import run_demo
+
+    return run_demo(Path(args.db))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""`scrapy crawl`, with a clear last line and a non-zero exit when the site cannot be reached."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.exceptions import UsageError
+
+logger = logging.getLogger(__name__)
+
+EXIT_UNREACHABLE = 3
+
+
+class Command(ScrapyCrawl):
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
+        assert self.crawler_process
+        crawler = self._create_crawler(args[0])
+        try:
+            self.crawler_process.crawl(crawler, **opts.spargs)
+        except ValueError as exc:  # a bad start_url: say so without a traceback
+            print(f"caci-field-reports: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        unreachable = crawler.stats.get_value("caci/site_unreachable") if crawler.stats else None
+        if unreachable:
+            print(f"caci-field-reports: the site cannot be reached, nothing was crawled: {unreachable}",
+                  file=sys.stderr)
+            self.exitcode = EXIT_UNREACHABLE

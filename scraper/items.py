@@ -1,0 +1,53 @@
+"""Items that flow from the spider through the pipelines: raw pages, reports, failures."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from scraper.pages import ListingEntry
+
+
+@dataclass
+class RawPage:
+    """An item page as fetched, with what its listing page said of it."""
+
+    url: str
+    html: str
+    fetched_at: str
+    status: int = 200
+    listing: ListingEntry | None = None
+
+
+@dataclass
+class Report:
+    """One clean field report: the row the storage pipeline keeps."""
+
+    url: str
+    title: str
+    published: str  # YYYY-MM-DD, the item's creation date
+    body: str  # plain text, paragraphs separated by one blank line
+    body_html: str  # the same content as minimal sanitised HTML
+    item_id: int | None = None
+    date_source: str = "item"  # item | listing | byline
+    issue_date: str | None = None  # from the byline, may differ from `published` by days
+    author: str | None = None  # display form, several authors joined with " and "
+    authors: list[str] = field(default_factory=list)
+    category: str | None = None
+    hits: int | None = None
+    tags: list[str] = field(default_factory=list)
+    word_count: int = 0
+    extraction: str = "k2"  # k2 | generic (trafilatura on a page without K2 item markup)
+    fetched_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PageFailure:
+    """A page that could not be fetched or parsed, and why: recorded, never dropped."""
+
+    url: str
+    reason: str
+    fetched_at: str = ""

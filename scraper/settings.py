@@ -1,0 +1,54 @@
+"""Scrapy settings: polite defaults for a small institute's server, and the project's own."""
+
+from __future__ import annotations
+
+from scraper import __version__
+
+BOT_NAME = "caci_field_reports"
+SPIDER_MODULES = ["scraper.spiders"]
+NEWSPIDER_MODULE = "scraper.spiders"
+# Our `crawl` command adds a clear last line and a non-zero exit when the site is unreachable.
+COMMANDS_MODULE = "scraper.commands"
+
+# --- Politeness -------------------------------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = (
+    f"caci-field-reports/{__version__} (research archive crawler for the CACI Analyst's "
+    "Field Reports; +https://github.com/caci-field-reports/caci-field-reports)"
+)
+CONCURRENT_REQUESTS = 2
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a report page is ~20 kB; anything near this is not one
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+# An unattended crawler opens no control port (newer Scrapy starts one by default).
+REMOTE_CONTROL_ENABLED = False
+
+# --- Pipelines and extensions -----------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.cleaning.CleaningPipeline": 300,
+    "pipelines.storage.SQLitePipeline": 800,
+}
+EXTENSIONS = {
+    "scraper.extensions.QuietNetworkErrors": 0,
+}
+
+# --- Project settings (see the README's settings table) ------------------------------------------
+SQLITE_PATH = "data/caci.db"
+SQLITE_ENABLED = True
+CACI_CLEANING_ENABLED = True
+CACI_MIN_BODY_WORDS = 20
+CACI_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

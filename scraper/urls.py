@@ -1,0 +1,117 @@
+"""URL normalisation and crawl scope: which links are listing pages, which are reports."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, safe_url_string
+
+logger = logging.getLogger(__name__)
+
+# Hosts that are the real site. A mirror answers for them, so their links are rebased onto the
+# crawl's own origin instead of leaving it.
+SITE_HOSTS = frozenset({"cacianalyst.org"})
+DEFAULT_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
+# Joomla/K2 paging parameters; `limitstart` is the older spelling of `start`.
+PAGING_KEYS = ("start", "limitstart")
+_ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
+
+
+def bare_host(netloc: str) -> str:
+    """Lower-cased host[:port] without a leading `www.`."""
+    netloc = netloc.lower().rsplit("@", 1)[-1]
+    return netloc[4:] if netloc.startswith("www.") else netloc
+
+
+def item_id(url: str) -> int | None:
+    """The K2 item id in an item URL (`/item/8050-slug.html` -> 8050), or None."""
+    m = re.search(r"/item/(\d+)(?:-[^/]*)?\.html", urlsplit(url).path)
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class CrawlScope:
+    """The origin a crawl talks to and the category whose listing and items it follows."""
+
+    scheme: str
+    netloc: str
+    category_path: str  # e.g. /publications/field-reports
+
+    @classmethod
+    def from_start_url(cls, start_url: str) -> CrawlScope:
+        parts = urlsplit(safe_url_string(start_url.strip()))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"start_url must be an absolute http(s) URL, got {start_url!r}")
+        path = parts.path
+        if not path.endswith(".html"):
+            raise ValueError(
+                f"start_url must be a K2 category listing such as {DEFAULT_START_URL}, got {start_url!r}"
+            )
+        return cls(parts.scheme, parts.netloc.lower(), path[: -len(".html")])
+
+    @property
+    def origin(self) -> str:
+        return f"{self.scheme}://{self.netloc}"
+
+    @property
+    def listing_path(self) -> str:
+        return self.category_path + ".html"
+
+    def rebase(self, url: str) -> tuple[str, str, str] | None:
+        """(path, query, fragment) of `url` if it belongs to the crawled site, else None.
+
+        http/https and www/no-www variants of the origin, and the real site's hosts when the
+        origin is a mirror, all count as the same site.
+        """
+        try:
+            parts = urlsplit(safe_url_string(url.strip()))
+        except ValueError:
+            return None
+        if parts.scheme not in ("http", "https"):
+            return None  # mailto:, javascript:, ...
+        host = bare_host(parts.netloc)
+        if host != bare_host(self.netloc) and host not in SITE_HOSTS:
+            return None
+        return parts.path or "/", parts.query, parts.fragment
+
+    def _build(self, path: str, query: str = "") -> str:
+        return canonicalize_url(urlunsplit((self.scheme, self.netloc, path, query, "")))
+
+    def item_url(self, url: str) -> str | None:
+        """The canonical URL of a report page of this category, or None if `url` is not one.
+
+        Queries (print views, `tmpl=component`, tracking) and fragments never make another page.
+        """
+        rebased = self.rebase(url)
+        if rebased is None:
+            return None
+        path = rebased[0]
+        prefix = self.category_path
+        if not path.startswith(prefix) or not _ITEM_TAIL.match(path[len(prefix):]):
+            return None
+        return self._build(path)
+
+    def listing_url(self, url: str) -> str | None:
+        """The canonical URL of a page of this category's listing, or None.
+
+        `limitstart=N` and `start=N` name the same page; `start=0` is the first page.
+        Any other query (feeds, print views, filters) is not a listing page we walk.
+        """
+        rebased = self.rebase(url)
+        if rebased is None:
+            return None
+        path, query, _ = rebased
+        if path != self.listing_path:
+            return None
+        params = parse_qsl(query, keep_blank_values=True)
+        offset = None
+        for key, value in params:
+            if key not in PAGING_KEYS:
+                return None
+            if not value.isdigit():
+                return None
+            offset = int(value)
+        return self._build(path, urlencode({"start": offset}) if offset else "")
