@@ -16,7 +16,7 @@ from bs4.element import Comment, Doctype, ProcessingInstruction
 from scrapy.exceptions import NotConfigured
 
 from scraper.items import PageFailure, RawPage, Report
-from scraper.pages import ItemPage, ListingEntry, base_url, parse_item
+from scraper.pages import ItemPage, ListingEntry, base_url, make_soup, parse_item
 from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
 from scraper.urls import item_id
 
@@ -44,6 +44,10 @@ _CHROME_BLOCK = re.compile(
     re.I,
 )
 _TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
+# The site's own chrome (Joomla template modules): on a page without a K2 item, what is left
+# after removing these is the page's own content, if it has any.
+SITE_CHROME = ("header, nav, footer, #aside, .well, .moduletable, .acymailing_module, "
+               ".itemToolbar, .itemSocialSharing, .itemRelated, .itemNavigation, form, script, style")
 SANITISER_TAGS = {"p", "blockquote", "ul", "ol", "li", "em", "strong", "a"}
 
 
@@ -75,16 +79,25 @@ class _BlockWriter:
         self.base = base
         self.blocks: list[Block] = []
         self._lines: list[tuple[list[str], list[str]]] = [([], [])]
+        self._waiting: list[tuple[str, str]] = []
         self._pending_breaks = 0
 
     def text(self, text: str, html_text: str) -> None:
-        if self._pending_breaks >= 2 and any(s.strip() for s in self._lines[-1][0]):
-            self.flush_paragraph()
-        elif self._pending_breaks == 1 and any(s.strip() for s in self._lines[-1][0]):
-            self._lines.append(([], []))
-        self._pending_breaks = 0
-        self._lines[-1][0].append(text)
-        self._lines[-1][1].append(html_text)
+        # White space and opening tags wait for the next real text: a `<br>` pair between them
+        # must still end the paragraph, and the tag must open in the paragraph it belongs to.
+        if not text.strip() and not html_text.startswith("</"):
+            self._waiting.append((text, html_text))
+            return
+        if text.strip():
+            if self._pending_breaks >= 2 and any(s.strip() for s in self._lines[-1][0]):
+                self.flush_paragraph()
+            elif self._pending_breaks == 1 and any(s.strip() for s in self._lines[-1][0]):
+                self._lines.append(([], []))
+            self._pending_breaks = 0
+        for t, h in [*self._waiting, (text, html_text)]:
+            self._lines[-1][0].append(t)
+            self._lines[-1][1].append(h)
+        self._waiting = []
 
     def line_break(self) -> None:
         self._pending_breaks += 1
@@ -95,6 +108,7 @@ class _BlockWriter:
         if lines:
             self.blocks.append(Block(kind, lines, list_tag))
         self._lines = [([], [])]
+        self._waiting = []
         self._pending_breaks = 0
 
 
@@ -308,7 +322,10 @@ def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at:
     """A page without K2 item markup: trafilatura's extraction, flagged as `generic`."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
+    soup = make_soup(html)
+    for node in soup.select(SITE_CHROME):
+        node.decompose()
+    doc = trafilatura.bare_extraction(str(soup), url=url, with_metadata=True, include_comments=False,
                                       include_tables=False)
     text = (doc.text if doc is not None else "") or ""
     paragraphs = [clean_ws(line) for line in text.splitlines() if clean_ws(line)]
@@ -349,12 +366,19 @@ def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at:
 
 
 def clean_page(html: str, url: str, listing: ListingEntry | None = None,
-               fetched_at: str | None = None, min_words: int = DEFAULT_MIN_BODY_WORDS) -> Report:
-    """The clean report of one item page; raises CleaningError with the reason if there is none."""
+               fetched_at: str | None = None, min_words: int = DEFAULT_MIN_BODY_WORDS,
+               prefer_canonical: bool = False) -> Report:
+    """The clean report of one item page; raises CleaningError with the reason if there is none.
+
+    `prefer_canonical` reports the page's `<link rel="canonical">` as its URL (for saved files,
+    whose own location says nothing about the report).
+    """
     if not html or not html.strip():
         raise CleaningError("empty page: the response had no content")
     fetched_at = fetched_at or _now()
     page = parse_item(html, url)
+    if prefer_canonical and page.canonical:
+        url = page.canonical
     if page.is_k2_item:
         return clean_k2(page, url, listing, fetched_at, min_words)
     return clean_generic(html, url, listing, fetched_at, min_words)

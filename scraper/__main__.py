@@ -29,7 +29,7 @@ def extract(paths: list[str], out=sys.stdout) -> int:
         try:
             html = decode_html(Path(path).read_bytes())
             url = Path(path).resolve().as_uri()
-            record = clean_page(html, url).to_dict()
+            record = clean_page(html, url, prefer_canonical=True).to_dict()
             record["file"] = path
         except (OSError, CleaningError) as exc:
             failed += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urldefrag, urljoin
 
 from bs4 import BeautifulSoup, Tag
 
@@ -51,11 +51,12 @@ def parse_listing(html: str, url: str) -> ListingPage:
     container = soup.select_one("div.itemListView") or soup
     page = ListingPage(is_k2_listing=container is not soup)
     seen: set[str] = set()
-    for block in container.select(".catItemView, .catItemLinks, .itemListLinks li"):
+    blocks = container.select(".catItemView, .catItemLinks, .itemListLinks li")
+    for block in blocks:
         link = block.select_one(".catItemTitle a[href]") or block.select_one("a.k2ReadMore[href]")
         if link is None:
             continue
-        href = urljoin(base, link["href"].strip())
+        href = urldefrag(urljoin(base, link["href"].strip())).url
         if href in seen:
             continue
         seen.add(href)
@@ -64,9 +65,10 @@ def parse_listing(html: str, url: str) -> ListingPage:
             ListingEntry(href, _text(link) or None, parse_date(_text(date_node)) if date_node else None)
         )
     # Item links outside the usual blocks (a changed template) still lead to reports.
+    in_blocks = {id(a) for block in blocks for a in block.select("a[href]")}
     for link in container.select("a[href]"):
-        href = urljoin(base, link["href"].strip())
-        if "/item/" in href and href not in seen:
+        href = urldefrag(urljoin(base, link["href"].strip())).url
+        if id(link) not in in_blocks and "/item/" in href and href not in seen:
             seen.add(href)
             page.entries.append(ListingEntry(href, _text(link) or None))
     pager = soup.select(".k2Pagination a[href], .pagination a[href], a.pagenav[href]")

@@ -27,7 +27,7 @@ _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DAY_MONTH_YEAR = re.compile(rf"\b(\d{{1,2}})\.?\s+({_MONTH_RE})\.?,?\s+(\d{{4}})\b", re.I)
 _MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _NUMERIC_MDY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 # Characters that word processors leave where a plain space belongs, and ones that are invisible.
 _SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")

@@ -9,6 +9,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from scraper.urls import CrawlScope
+
 logger = logging.getLogger(__name__)
 
 EXIT_UNREACHABLE = 3
@@ -20,12 +22,14 @@ class Command(ScrapyCrawl):
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        start_url = opts.spargs.get("start_url") or crawler.settings.get("CACI_START_URL")
         try:
-            self.crawler_process.crawl(crawler, **opts.spargs)
-        except ValueError as exc:  # a bad start_url: say so without a traceback
+            CrawlScope.from_start_url(start_url)
+        except ValueError as exc:  # say what is wrong with the URL, without a traceback
             print(f"caci-field-reports: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
+        self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1

@@ -1,0 +1,46 @@
+"""The demo: serve the sample site on 127.0.0.1, crawl it into a demo database, show the result."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from scraper.devserver import SiteServer
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = ROOT / "tests" / "fixtures" / "site"
+
+
+def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
+    if not (site / "routes.json").exists():
+        print(f"demo: the sample site is not at {site} (run the demo from a checkout of the repo)",
+              file=sys.stderr)
+        return 2
+    db_path = db_path if db_path.is_absolute() else Path.cwd() / db_path
+    with SiteServer(site) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        print(f"demo: serving the sample site at {start}", flush=True)
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
+             "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+             "-s", "LOG_LEVEL=WARNING"],
+            cwd=ROOT,
+        )
+    if result.returncode:
+        print(f"demo: the crawl failed (exit {result.returncode})", file=sys.stderr)
+        return result.returncode
+    import db as store
+
+    database = store.open_db(db_path)
+    reports = database["reports"].count
+    failures = list(database.query("select url, reason from failures order by url"))
+    database.close()
+    print(f"demo: {reports} reports stored in {db_path}, {len(failures)} pages recorded as failures:")
+    for failure in failures:
+        print(f"  {failure['reason']:40s} {failure['url']}")
+    print(f"demo: browse them with:  .venv/bin/datasette {db_path}")
+    return 0

@@ -1,0 +1,104 @@
+"""A small local HTTP server for a saved copy of the site: tests, the demo and manual crawls.
+
+It serves a folder holding `routes.json` (path + query -> file, status, content type, charset)
+in the same format as the reference mirror, rewrites the real site's absolute URLs to its own
+origin, logs every request, and can answer 503 to the first N requests of a route
+(`"fail_first": N`) so retries get exercised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+SITE_ORIGIN = b"https://www.cacianalyst.org"
+
+
+class SiteServer:
+    """Serves `root` (routes.json, pages beside it or in site/) on 127.0.0.1.
+
+    Use as a context manager; `.url` is its origin, `.requests` what it was asked for.
+    """
+
+    def __init__(self, root: str | Path, port: int = 0, fail_first: dict[str, int] | None = None,
+                 missing: set[str] | frozenset[str] = frozenset()) -> None:
+        self.root = Path(root)
+        # The reference mirror keeps its pages in site/ beside routes.json; ours keeps them together.
+        self.files = self.root / "site" if (self.root / "site").is_dir() else self.root
+        self.routes: dict[str, dict[str, Any]] = json.loads((self.root / "routes.json").read_text())
+        for path, times in (fail_first or {}).items():
+            self.routes[path] = self.routes[path] | {"fail_first": times}
+        self.missing = set(missing)
+        self.requests: list[dict[str, str]] = []
+        self._hits: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [r["path"] for r in self.requests]
+
+    def start(self) -> SiteServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> SiteServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def respond(self, path: str, user_agent: str) -> tuple[int, bytes, str]:
+        with self._lock:
+            self.requests.append({"path": path, "ua": user_agent})
+            self._hits[path] += 1
+            hit = self._hits[path]
+        route = self.routes.get(path)
+        if route is None or path in self.missing:
+            return 404, b"<html><body><h1>404 - Article not found</h1></body></html>", "text/html"
+        if hit <= route.get("fail_first", 0):
+            return 503, b"<html><body>Service Unavailable</body></html>", "text/html"
+        body = (self.files / route["file"]).read_bytes().replace(SITE_ORIGIN, self.url.encode())
+        ctype = route.get("type", "text/html")
+        if route.get("charset"):
+            ctype += f"; charset={route['charset']}"
+        return route.get("status", 200), body, ctype
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                status, body, ctype = server.respond(self.path, self.headers.get("User-Agent", ""))
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler

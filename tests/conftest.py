@@ -1,0 +1,57 @@
+"""Shared fixtures: the fixture site, a local server for it, and a real crawl runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from scraper.devserver import SiteServer
+from scraper.text import words
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SITE = FIXTURES / "site"
+EXPECTED = FIXTURES / "expected"
+
+
+def body_f1(pred: str, gold: str) -> float:
+    """Word-level F1 of two bodies, as ../shared/tools/score.py and the extraction benchmarks count it."""
+    p, g = Counter(words(pred)), Counter(words(gold))
+    common = sum((p & g).values())
+    if not common:
+        return 0.0
+    precision, recall = common / sum(p.values()), common / sum(g.values())
+    return 2 * precision * recall / (precision + recall)
+
+
+def expected_pages() -> list[dict]:
+    """Every fixture page that carries a report, with its hand-checked expected report."""
+    return [json.loads(p.read_text()) | {"name": p.stem} for p in sorted(EXPECTED.glob("*.json"))]
+
+
+@pytest.fixture
+def site_server():
+    """The fixture site served on 127.0.0.1 (a fresh request log per test)."""
+    with SiteServer(SITE) as server:
+        yield server
+
+
+@pytest.fixture
+def expected_crawl() -> dict:
+    """What a perfect crawl of the fixture site stores, fails on and never requests."""
+    return json.loads((FIXTURES / "expected_crawl.json").read_text())
+
+
+def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    """`scrapy crawl field_reports` in a subprocess from the repo root, politeness delays off."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start_url}",
+           "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+           "-s", "RETRY_TIMES=2", *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)

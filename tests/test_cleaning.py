@@ -1,0 +1,164 @@
+"""The cleaner, page by page against hand-checked reports, and each cleaning step alone."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from pipelines.cleaning import (
+    CleaningError,
+    CleaningPipeline,
+    extract_blocks,
+    intro_is_repeated,
+    render_html,
+    take_byline,
+)
+from scraper.__main__ import decode_html
+from scraper.items import PageFailure, RawPage, Report
+from scraper.pages import ListingEntry, make_soup
+from pipelines.cleaning import clean_page
+from tests.conftest import SITE, body_f1, expected_pages
+
+ORIGIN = "https://www.cacianalyst.org"
+# Text of the site's chrome that must never reach a body.
+CHROME = ["Read 2923", "times", "Last modified", "Published in", "Tagged under", "Related items",
+          "More in this category", "Photo: a market", "Courtesy of the author", "Visit also",
+          "Staff Publications", "Sign up for upcoming", "biweekly publication", "Back to Top",
+          "font size", "Tweet", "{jcomments", "shareThis", "Print", "Email", "back to top",
+          "By ", "issue of the CACI Analyst"]
+PAGES = expected_pages()
+
+
+def clean_fixture(name: str, url: str, listing: ListingEntry | None = None) -> Report:
+    return clean_page(decode_html((SITE / name).read_bytes()), ORIGIN + url, listing)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p["name"] for p in PAGES])
+def test_fixture_page_matches_its_expected_report(page):
+    report = clean_fixture(page["file"], page["url"])
+    assert report.title == page["title"]
+    assert report.published == page["published"]
+    assert report.author == page["author"]
+    for key in ("authors", "category", "hits", "tags", "extraction"):
+        if key in page:
+            assert getattr(report, key) == page[key], key
+    assert body_f1(report.body, page["body"]) >= 0.99
+    assert report.body.split("\n\n") == page["body"].split("\n\n")  # paragraphs kept, in order
+    assert report.word_count > 50
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p["name"] for p in PAGES])
+def test_no_chrome_in_any_body(page):
+    report = clean_fixture(page["file"], page["url"])
+    for chrome in CHROME:
+        if chrome not in page["body"]:
+            assert chrome not in report.body, chrome
+            assert chrome not in report.body_html, chrome
+
+
+def test_body_html_is_minimal_and_matches_the_body():
+    report = clean_fixture("item-7104.html", "/publications/field-reports/item/7104-x.html")
+    html = report.body_html
+    assert html.count("<blockquote>") == 1
+    assert html.count("<p>") == report.body.count("\n\n") + 1
+    assert "<div" not in html and "class=" not in html and "style=" not in html
+    listing = clean_fixture("item-7111.html", "/publications/field-reports/item/7111-x.html")
+    assert listing.body_html.count("<li>") == 3 and listing.body_html.count("<ul>") == 1
+
+
+def test_legacy_charset_is_decoded():
+    """item-7111 is windows-1252, declared only in <meta charset>."""
+    raw = (SITE / "item-7111.html").read_bytes()
+    assert "’".encode("cp1252") in raw and "’".encode("utf-8") not in raw
+    report = clean_fixture("item-7111.html", "/publications/field-reports/item/7111-x.html")
+    assert report.title == "Kabul’s Donor Conference Hangover"
+
+
+def test_missing_item_date_falls_back_to_the_listing():
+    listing = ListingEntry(ORIGIN + "/x", "Listing title", "2008-08-21")
+    report = clean_fixture("item-7114.html", "/publications/field-reports/item/7114-x.html", listing)
+    assert (report.published, report.date_source) == ("2008-08-21", "listing")
+
+
+@pytest.mark.parametrize("name,reason", [
+    ("chrome-only.html", "no title"),
+    ("robots.txt", "no title"),
+])
+def test_pages_without_a_report_raise_with_a_reason(name, reason):
+    with pytest.raises(CleaningError, match=reason):
+        clean_fixture(name, "/publications/field-reports/item/7190-chrome-only.html")
+
+
+def test_empty_and_body_less_pages_raise():
+    with pytest.raises(CleaningError, match="empty page"):
+        clean_page("  ", ORIGIN + "/x")
+    k2_no_body = ('<div class="itemView"><span class="itemDateCreated">Monday, 03 March 2014 00:00</span>'
+                  '<h2 class="itemTitle">A title</h2><div class="itemFullText"><p>&nbsp;</p></div></div>')
+    with pytest.raises(CleaningError, match="no article text"):
+        clean_page(k2_no_body, ORIGIN + "/x")
+
+
+def blocks(html: str):
+    return extract_blocks(make_soup(f"<div>{html}</div>").div, ORIGIN)
+
+
+def test_blocks_split_br_br_and_drop_widgets_and_blanks():
+    got = blocks("<p>One.<br><br>Two.<br />\n<br/>Three.</p><p>&nbsp;</p><p>{jcomments on}</p>"
+                 "<script>x()</script><div class='share-buttons'><a>Tweet</a></div>"
+                 "<p class='MsoNormal'><span style='x'>Four</span> <span>five.</span></p>")
+    assert [b.text for b in got] == ["One.", "Two.", "Three.", "Four five."]
+
+
+def test_blocks_keep_quotes_and_list_items_in_place():
+    got = blocks("<p>Lead.</p><blockquote><p>Quoted.</p></blockquote><ul><li>A</li><li>B</li></ul><p>End.</p>")
+    assert [(b.kind, b.text) for b in got] == [("p", "Lead."), ("quote", "Quoted."), ("li", "A"),
+                                               ("li", "B"), ("p", "End.")]
+
+
+def test_take_byline_from_a_whole_paragraph_or_a_br_line():
+    got = blocks("<p><em>By Ann Lee / May 2, 2012, the CACI Analyst</em></p><p>Lead.</p>")
+    assert take_byline(got).authors == ["Ann Lee"] and [b.text for b in got] == ["Lead."]
+    got = blocks("<p>BY ANN LEE<br>Lead sentence here.</p>")
+    assert take_byline(got).author == "Ann Lee" and [b.text for b in got] == ["Lead sentence here."]
+    got = blocks("<p>By the spring, prices had doubled.</p>")
+    assert take_byline(got) is None and len(got) == 1
+
+
+@pytest.mark.parametrize("intro,full,repeated", [
+    ("<p>Alpha beta gamma.</p>", "<p>Alpha beta gamma. Delta.</p>", True),
+    ("<p>Alpha&#8217;s  beta, “gamma”.</p>", "<p>Alpha’s beta, \"gamma\".</p><p>Delta.</p>", True),
+    ("<p>Alpha beta gamma delta epsilon zeta eta...</p>", "<p>Alpha beta gamma delta epsilon zeta eta theta.</p>", True),
+    ("<p>Alpha beta.</p>", "<p>Gamma delta.</p>", False),
+])
+def test_intro_repeat_detection(intro, full, repeated):
+    assert intro_is_repeated(blocks(intro), blocks(full)) is repeated
+
+
+def test_render_html_sanitises():
+    got = blocks('<p onclick="x()">Hi <a href="javascript:alert(1)">there</a> '
+                 '<a href="/item/1.html" style="x">link</a> <b>bold</b><script>alert(1)</script></p>')
+    html = render_html(got)
+    assert html == f'<p>Hi there <a href="{ORIGIN}/item/1.html">link</a> <strong>bold</strong></p>'
+
+
+def test_pipeline_turns_raw_pages_into_reports_or_failures():
+    crawler = get_crawler(settings_dict={"CACI_MIN_BODY_WORDS": 20})
+    crawler.stats.open_spider()  # a bare crawler's stats collector needs opening by hand
+    pipeline = CleaningPipeline.from_crawler(crawler)
+    html = (SITE / "item-7102.html").read_text()
+    report = pipeline.process_item(RawPage(url=ORIGIN + "/publications/field-reports/item/7102-x.html",
+                                           html=html, fetched_at="2026-01-01T00:00:00+00:00"))
+    assert isinstance(report, Report) and report.item_id == 7102
+    failure = pipeline.process_item(RawPage(url=ORIGIN + "/y", html="", fetched_at="t"))
+    assert isinstance(failure, PageFailure) and failure.reason == "parse: empty page: the response had no content"
+    assert crawler.stats.get_value("cleaning/k2") == 1
+    assert crawler.stats.get_value("cleaning/failed") == 1
+    other = object()
+    assert pipeline.process_item(other) is other
+
+
+def test_pipeline_can_be_switched_off():
+    from scrapy.exceptions import NotConfigured
+
+    with pytest.raises(NotConfigured):
+        CleaningPipeline.from_crawler(get_crawler(settings_dict={"CACI_CLEANING_ENABLED": False}))

@@ -1,0 +1,48 @@
+"""`python -m scraper extract` and `python -m scraper demo`, run as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from sqlite_utils import Database
+
+from tests.conftest import ROOT, SITE, body_f1, expected_pages
+
+
+def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_extract_prints_one_json_line_per_file_in_order(tmp_path):
+    pages = expected_pages()[:3]
+    bad = tmp_path / "broken.html"
+    bad.write_bytes(b"\xff\xfe<html><body><p>not a report</p>")
+    files = [str(SITE / pages[0]["file"]), str(bad), str(tmp_path / "missing.html"), str(SITE / pages[1]["file"])]
+    result = run("extract", *files)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == files
+    assert body_f1(lines[0]["body"], pages[0]["body"]) >= 0.99
+    assert lines[0]["title"] == pages[0]["title"] and lines[0]["published"] == pages[0]["published"]
+    assert "error" in lines[1] and "error" in lines[2] and "No such file" in lines[2]["error"]
+    assert lines[3]["author"] == pages[1]["author"]
+
+
+def test_extract_reads_the_canonical_url_of_a_saved_page():
+    page = expected_pages()[0]
+    [line] = [json.loads(x) for x in run("extract", str(SITE / page["file"])).stdout.splitlines()]
+    assert line["url"] == "https://www.cacianalyst.org" + page["url"]
+    assert line["item_id"] == int(page["url"].split("/item/")[1].split("-")[0])
+
+
+def test_demo_crawls_the_sample_site_into_a_database(tmp_path):
+    db_path = tmp_path / "demo.db"
+    result = run("demo", "--db", str(db_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    count = Database(db_path)["reports"].count
+    assert count == 15
+    assert f"{count} reports stored" in result.stdout
+    assert f"datasette {db_path}" in result.stdout

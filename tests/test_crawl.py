@@ -1,0 +1,96 @@
+"""The real spider through Scrapy's engine, against the fixture site served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections import Counter
+
+import pytest
+from sqlite_utils import Database
+
+from scraper.settings import USER_AGENT
+from tests.conftest import body_f1, run_crawl
+
+
+@pytest.fixture
+def crawled(site_server, tmp_path):
+    """One full crawl of the fixture site: (server, database path, finished process)."""
+    db_path = tmp_path / "crawl.db"
+    result = run_crawl(f"{site_server.url}/publications/field-reports.html", db_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return site_server, db_path, result
+
+
+def test_crawl_stores_exactly_the_expected_reports(crawled, expected_crawl):
+    server, db_path, _ = crawled
+    database = Database(db_path)
+    rows = list(database.query("select * from reports order by published, url"))
+    want = expected_crawl["reports"]
+    assert [(r["title"], r["published"]) for r in rows] == [(w["title"], w["published"]) for w in want]
+    for row, exp in zip(rows, want):
+        assert row["url"] == server.url + exp["url"]
+        assert row["author"] == exp["author"]
+        assert json.loads(row["authors"]) == exp["authors"]
+        assert row["category"] == exp["category"]
+        assert row["hits"] == exp["hits"]
+        assert json.loads(row["tags"]) == exp["tags"]
+        assert body_f1(row["body"], exp["body"]) >= 0.99
+        urls = [u["url"] for u in database.query(
+            "select url from report_urls where report_id = ? order by item_id", [row["id"]])]
+        assert urls == [server.url + u for u in exp["urls"]]
+
+
+def test_crawl_records_failures_and_uses_the_listing_date(crawled, expected_crawl):
+    server, db_path, _ = crawled
+    database = Database(db_path)
+    failures = {r["url"]: r["reason"] for r in database.query("select url, reason from failures")}
+    assert failures == {server.url + path: reason for path, reason in expected_crawl["failures"].items()}
+    [row] = database.query("select date_source, published from reports where item_id = 7114")
+    assert row == {"date_source": "listing", "published": "2008-08-20"}
+
+
+def test_crawl_requests_each_page_once_politely(crawled, expected_crawl):
+    server, _, result = crawled
+    paths = server.paths()
+    counts = Counter(paths)
+    assert paths[0] == "/robots.txt"
+    assert {r["ua"] for r in server.requests} == {USER_AGENT}
+    for listing in expected_crawl["listing_pages"]:
+        assert counts[listing.replace("limitstart=", "start=")] == 1, listing
+    for path in expected_crawl["never_requested"]:
+        assert path not in counts
+    assert not [p for p in counts if "print=1" in p or "tag" in p or "mailto" in p or "analytical" in p]
+    retried = [p for p, n in counts.items() if n > 1]
+    assert retried == ["/publications/field-reports/item/7115-dushanbe-power-cuts-return.html"]
+    assert counts[retried[0]] == 2  # one 503, then the page
+    assert "Traceback" not in result.stderr
+
+
+def test_second_crawl_changes_nothing(crawled):
+    server, db_path, _ = crawled
+    before = list(Database(db_path).query("select id, url, title, body from reports order by id"))
+    again = run_crawl(f"{server.url}/publications/field-reports.html", db_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "'sqlite/inserted'" not in again.stderr and "'sqlite/updated'" not in again.stderr
+    assert list(Database(db_path).query("select id, url, title, body from reports order by id")) == before
+
+
+def test_unreachable_site_ends_with_one_clear_line_and_non_zero_exit(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = run_crawl(f"http://127.0.0.1:{port}/publications/field-reports.html", tmp_path / "x.db",
+                       "-s", "RETRY_TIMES=0")
+    assert result.returncode == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("caci-field-reports: the site cannot be reached")
+    assert f"127.0.0.1:{port}" in last
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_start_url_is_a_usage_error(tmp_path):
+    result = run_crawl("ftp://example.org/x", tmp_path / "x.db")
+    assert result.returncode == 2
+    assert "start_url must be an absolute http(s) URL" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,125 @@
+"""The store: schema, dedup rule, URLs of duplicates, failures, full-text search, bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import db as store
+
+REPORT = {
+    "url": "https://www.cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html",
+    "item_id": 8050,
+    "title": "Turkmenistan’s Neutrality Doctrine Under Strain",
+    "published": "2016-08-17",
+    "author": "Oliver Strand",
+    "authors": ["Oliver Strand"],
+    "category": "Field Reports",
+    "hits": 8004,
+    "tags": ["Turkmenistan"],
+    "body": "For two decades, Turkmenistan has defined its foreign policy through neutrality.\n\nSecond.",
+    "body_html": "<p>For two decades ...</p><p>Second.</p>",
+    "word_count": 13,
+    "extraction": "k2",
+    "fetched_at": "2026-11-28T10:00:00+00:00",
+}
+COPY = REPORT | {
+    "url": "https://www.cacianalyst.org/publications/field-reports/item/108050-turkmenistan.html",
+    "item_id": 108050,
+    "title": "TURKMENISTAN’S  NEUTRALITY DOCTRINE UNDER STRAIN ",
+}
+
+
+@pytest.fixture
+def database(tmp_path):
+    """A fresh database file with the schema in place."""
+    database = store.open_db(tmp_path / "reports.db")
+    yield database
+    database.close()
+
+
+def rows(database):
+    return list(database.query("select * from reports order by id"))
+
+
+def test_schema(database):
+    assert {"reports", "report_urls", "failures", "reports_fts"} <= set(database.table_names())
+    assert database["reports"].pks == ["id"]
+    assert any(i.unique and i.columns == ["title_key", "published"] for i in database["reports"].indexes)
+    assert database.journal_mode == "wal"
+    assert database.execute("pragma user_version").fetchone()[0] == store.SCHEMA_VERSION
+    store.ensure_schema(database)  # idempotent
+
+
+def test_insert_then_unchanged_then_updated(database):
+    assert store.upsert_report(database, REPORT) == "inserted"
+    assert store.upsert_report(database, REPORT | {"hits": 9000}) == "unchanged"
+    assert rows(database)[0]["hits"] == 9000
+    assert store.upsert_report(database, REPORT | {"body": REPORT["body"] + " More."}) == "updated"
+    [row] = rows(database)
+    assert row["body"].endswith("More.")
+    assert json.loads(row["authors"]) == ["Oliver Strand"] and json.loads(row["tags"]) == ["Turkmenistan"]
+
+
+@pytest.mark.parametrize("order", [(REPORT, COPY), (COPY, REPORT)], ids=["original-first", "copy-first"])
+def test_copy_under_another_url_is_one_row_spoken_for_by_the_original(database, order):
+    statuses = [store.upsert_report(database, r) for r in order]
+    assert statuses == ["inserted", "duplicate"]
+    [row] = rows(database)
+    assert row["url"] == REPORT["url"] and row["title"] == REPORT["title"]
+    assert store.report_urls(database, row["id"]) == [REPORT["url"], COPY["url"]]
+    assert store.upsert_report(database, COPY) == "unchanged"
+
+
+def test_same_title_on_another_date_is_another_report(database):
+    store.upsert_report(database, REPORT)
+    assert store.upsert_report(database, REPORT | {"url": REPORT["url"] + "x", "published": "2016-08-18",
+                                                   "item_id": 9000}) == "inserted"
+    assert len(rows(database)) == 2
+
+
+def test_a_page_whose_title_changed_updates_its_row(database):
+    store.upsert_report(database, REPORT)
+    assert store.upsert_report(database, REPORT | {"title": "Turkmenistan’s Neutrality Doctrine Under Pressure"}) == "updated"
+    [row] = rows(database)
+    assert row["title"].endswith("Pressure")
+
+
+def test_sql_metacharacters_are_stored_verbatim(database):
+    evil = REPORT | {"title": "Robert'); DROP TABLE reports;--", "body": "x' OR '1'='1 \"; --" * 5}
+    store.upsert_report(database, evil)
+    [row] = rows(database)
+    assert row["title"] == evil["title"] and row["body"] == evil["body"]
+
+
+def test_failures_count_attempts_and_clear_on_success(database):
+    store.record_failure(database, REPORT["url"], "fetch: HTTP 503", "2026-01-01T00:00:00+00:00")
+    store.record_failure(database, REPORT["url"], "fetch: HTTP 404", "2026-01-02T00:00:00+00:00")
+    [failure] = database.query("select * from failures")
+    assert failure == {"url": REPORT["url"], "reason": "fetch: HTTP 404", "attempts": 2,
+                       "first_seen": "2026-01-01T00:00:00+00:00", "last_seen": "2026-01-02T00:00:00+00:00"}
+    store.upsert_report(database, REPORT)
+    assert list(database.query("select * from failures")) == []
+
+
+def test_full_text_search_follows_writes(database):
+    store.upsert_report(database, REPORT)
+    found = list(database["reports"].search("neutrality"))
+    assert [r["url"] for r in found] == [REPORT["url"]]
+    store.upsert_report(database, REPORT | {"body": "Completely different words now.", "title": REPORT["title"]})
+    assert list(database["reports"].search("decades")) == []
+
+
+def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_bytes(b"these are my notes, not a database\n" * 10)
+    before = path.read_bytes()
+    with pytest.raises(store.DatabaseError, match="not an SQLite database"):
+        store.open_db(path)
+    assert path.read_bytes() == before
+
+
+def test_report_without_title_words_is_refused(database):
+    with pytest.raises(ValueError, match="no title words"):
+        store.upsert_report(database, REPORT | {"title": "!!!"})

@@ -1,0 +1,55 @@
+"""Listing and item page objects, offline on the fixture pages."""
+
+from __future__ import annotations
+
+from scraper.pages import parse_item, parse_listing
+from tests.conftest import SITE
+
+ORIGIN = "https://www.cacianalyst.org"
+
+
+def read(name: str) -> str:
+    return (SITE / name).read_text(encoding="utf-8")
+
+
+def test_listing_entries_carry_title_and_date():
+    page = parse_listing(read("listing-1.html"), f"{ORIGIN}/publications/field-reports.html")
+    assert page.is_k2_listing
+    assert len(page.entries) == 5
+    first = page.entries[0]
+    assert first.title == "Bishkek Activists Rally Against ‘Foreign Agent’ Bill"
+    assert first.published == "2014-06-04"
+    assert first.url.endswith("/publications/field-reports/item/7103-bishkek-activists-rally-against-foreign-agent-bill.html")
+
+
+def test_listing_pagination_links_are_absolute():
+    page = parse_listing(read("listing-2.html"), f"{ORIGIN}/publications/field-reports.html?start=5")
+    assert f"{ORIGIN}/publications/field-reports.html?start=10" in page.page_links
+    assert f"{ORIGIN}/publications/field-reports.html?limitstart=15" in page.page_links
+    assert f"{ORIGIN}/publications/field-reports.html" in page.page_links
+
+
+def test_base_href_wins_over_the_page_url():
+    html = read("listing-1.html").replace(
+        f'<base href="{ORIGIN}/publications/field-reports.html">',
+        '<base href="https://mirror.example/publications/x/">')
+    page = parse_listing(html.replace('href="/publications/field-reports/item/7103',
+                                      'href="../field-reports/item/7103'), "http://127.0.0.1/a.html")
+    assert page.entries[0].url == "https://mirror.example/publications/field-reports/item/7103-bishkek-activists-rally-against-foreign-agent-bill.html"
+
+
+def test_item_header_fields():
+    page = parse_item(read("item-7102.html"), f"{ORIGIN}/publications/field-reports/item/7102-x.html")
+    assert page.is_k2_item
+    assert page.title == "Caspian Ports Compete for Transit Cargo"
+    assert page.created == "2002-09-25"
+    assert page.category == "Field Reports"
+    assert page.hits == 2436
+    assert page.tags == ["Azerbaijan", "Kazakhstan"]
+    assert page.intro is not None and page.fulltext is not None
+
+
+def test_not_a_k2_item():
+    page = parse_item(read("generic-node.html"), f"{ORIGIN}/?q=node/1234")
+    assert not page.is_k2_item
+    assert page.intro is None and page.fulltext is None

@@ -1,0 +1,68 @@
+"""Title keys, dates and bylines."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper.text import clean_ws, parse_byline, parse_date, title_key
+
+
+@pytest.mark.parametrize("a,b", [
+    ("TURKMENISTAN’S  NEUTRALITY DOCTRINE UNDER STRAIN ", "Turkmenistan's Neutrality Doctrine Under Strain"),
+    ("Bishkek Rallies Against ‘Foreign Agent’ Bill", "BISHKEK RALLIES AGAINST \"FOREIGN AGENT\" BILL"),
+    ("Kyrgyzstan:  Southern Clans", "KYRGYZSTAN: SOUTHERN CLANS"),
+    ("ﬁeld\u00a0report", "field report"),  # compatibility forms and no-break spaces
+])
+def test_title_key_folds_case_quotes_punctuation_and_spaces(a, b):
+    assert title_key(a) == title_key(b)
+
+
+def test_title_key_keeps_different_titles_apart():
+    assert title_key("Kazakhstan Votes") != title_key("Kyrgyzstan Votes")
+    assert title_key("Turkmenistan’s Neutrality") == "turkmenistan s neutrality"
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Wednesday, 22 October 2003 00:00", "2003-10-22"),
+    ("Monday, 03 March 2014 12:30", "2014-03-03"),
+    ("September 20, 2018", "2018-09-20"),
+    ("2/27/2002 issue of the CACI Analyst", "2002-02-27"),
+    ("2016-08-17T00:00:00+00:00", "2016-08-17"),
+    ("31 February 2003", None),
+    ("no date here", None),
+    ("", None),
+])
+def test_parse_date(text, expected):
+    assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize("text,authors,issue", [
+    ("By Marat Yermukanov (10/22/2003 issue of the CACI Analyst)", ["Marat Yermukanov"], "2003-10-22"),
+    ("By Oliver Strand / August 17, 2016, the CACI Analyst", ["Oliver Strand"], "2016-08-17"),
+    ("By Elnur Mammadli and Catherine Ashworth (9/25/2002 issue of the CACI Analyst)",
+     ["Elnur Mammadli", "Catherine Ashworth"], "2002-09-25"),
+    ("BY HAROUTIUN KHACHATRYAN (2/18/2004 ISSUE OF THE CACI ANALYST)", ["Haroutiun Khachatryan"], "2004-02-18"),
+    ("By Nino Beridze", ["Nino Beridze"], None),
+    ("By: Jean-Luc de la Rue & Anna Smith", ["Jean-Luc de la Rue", "Anna Smith"], None),
+])
+def test_parse_byline(text, authors, issue):
+    byline = parse_byline(text)
+    assert byline is not None
+    assert byline.authors == authors
+    assert byline.issue_date == issue
+    assert byline.author == " and ".join(authors)
+
+
+@pytest.mark.parametrize("text", [
+    "By the end of the year, the government had approved the budget.",
+    "By contrast, the opposition boycotted the vote.",
+    "Bypassing Russia was the aim.",
+    "By " + "Name " * 60,
+    "",
+])
+def test_sentences_starting_with_by_are_not_bylines(text):
+    assert parse_byline(text) is None
+
+
+def test_clean_ws():
+    assert clean_ws(" a\u00a0\u00a0b\n\tc\u200b ") == "a b c"

@@ -1,0 +1,69 @@
+"""URL normalisation and crawl scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from scraper.urls import CrawlScope, bare_host, item_id
+
+SCOPE = CrawlScope.from_start_url("https://www.cacianalyst.org/publications/field-reports.html")
+MIRROR = CrawlScope.from_start_url("http://127.0.0.1:8765/publications/field-reports.html")
+ITEM = "https://www.cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html"
+
+
+@pytest.mark.parametrize("url", [
+    ITEM,
+    "http://www.cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html",
+    "https://cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html",
+    "https://WWW.CACIANALYST.ORG/publications/field-reports/item/8050-turkmenistan.html#startOfPageId8050",
+    "https://www.cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html?tmpl=component&print=1",
+])
+def test_item_url_variants_are_one_page(url):
+    assert SCOPE.item_url(url) == ITEM
+
+
+@pytest.mark.parametrize("url", [
+    "https://www.cacianalyst.org/publications/analytical-articles/item/5123-x.html",
+    "https://www.cacianalyst.org/publications/field-reports/itemlist/tag/Kazakhstan.html",
+    "https://www.cacianalyst.org/component/mailto/?tmpl=component&link=abc",
+    "mailto:editor@cacianalyst.org",
+    "javascript:window.print()",
+    "https://www.silkroadstudies.org/publications/field-reports/item/1-x.html",
+    "https://www.cacianalyst.org/?q=node/1234",
+    "https://www.cacianalyst.org/publications/field-reports.html?start=4",
+])
+def test_not_item_urls(url):
+    assert SCOPE.item_url(url) is None
+
+
+@pytest.mark.parametrize("url,expected", [
+    ("https://www.cacianalyst.org/publications/field-reports.html", "https://www.cacianalyst.org/publications/field-reports.html"),
+    ("http://cacianalyst.org/publications/field-reports.html?start=0", "https://www.cacianalyst.org/publications/field-reports.html"),
+    ("/publications/field-reports.html?start=8", None),  # relative: resolved by the page parser first
+    ("https://www.cacianalyst.org/publications/field-reports.html?limitstart=8", "https://www.cacianalyst.org/publications/field-reports.html?start=8"),
+    ("https://www.cacianalyst.org/publications/field-reports.html?start=8#top", "https://www.cacianalyst.org/publications/field-reports.html?start=8"),
+    ("https://www.cacianalyst.org/publications/field-reports.feed?type=rss", None),
+    ("https://www.cacianalyst.org/publications/field-reports.html?tmpl=component&print=1", None),
+    ("https://www.cacianalyst.org/publications/news-digest.html?start=4", None),
+])
+def test_listing_urls(url, expected):
+    assert SCOPE.listing_url(url) == expected
+
+
+def test_mirror_rebases_the_real_sites_links_onto_itself():
+    """A mirror's pages may still link to the real site: those links stay on the mirror."""
+    assert MIRROR.item_url(ITEM) == "http://127.0.0.1:8765/publications/field-reports/item/8050-turkmenistan.html"
+    assert MIRROR.item_url("http://127.0.0.2:8765/publications/field-reports/item/8050-x.html") is None
+
+
+def test_bare_host_and_item_id():
+    assert bare_host("WWW.CaciAnalyst.org") == "cacianalyst.org"
+    assert item_id(ITEM) == 8050
+    assert item_id("https://www.cacianalyst.org/publications/field-reports.html") is None
+
+
+@pytest.mark.parametrize("bad", ["not a url", "ftp://x/publications/field-reports.html",
+                                 "https://www.cacianalyst.org/publications/field-reports"])
+def test_bad_start_urls_are_refused_with_a_reason(bad):
+    with pytest.raises(ValueError, match="start_url"):
+        CrawlScope.from_start_url(bad)
