@@ -53,6 +53,11 @@ class CrawlScope:
         return cls(parts.scheme, parts.netloc.lower(), path[: -len(".html")])
 
     @property
+    def host(self) -> str:
+        """The origin's host name without port or `www.` (what Scrapy's offsite filter matches)."""
+        return bare_host(self.netloc).rsplit(":", 1)[0]
+
+    @property
     def origin(self) -> str:
         return f"{self.scheme}://{self.netloc}"
 

@@ -94,3 +94,28 @@ def test_bad_start_url_is_a_usage_error(tmp_path):
     assert result.returncode == 2
     assert "start_url must be an absolute http(s) URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_missing_start_page_fails_the_crawl_clearly(site_server, tmp_path):
+    result = run_crawl(f"{site_server.url}/publications/no-such-section.html", tmp_path / "x.db")
+    assert result.returncode == 3
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("caci-field-reports: the start page could not be fetched")
+    assert last.endswith("HTTP 404")
+
+
+def test_a_site_that_answers_503_is_unreachable(tmp_path):
+    from scraper.devserver import SiteServer
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "down.html").write_text("<h1>Service Unavailable</h1>")
+    (site / "routes.json").write_text(json.dumps(
+        {"/publications/field-reports.html": {"file": "down.html", "status": 503}}))
+    with SiteServer(site) as server:
+        result = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "x.db",
+                           "-s", "RETRY_TIMES=1")
+        assert server.paths().count("/publications/field-reports.html") == 2  # retried once
+    assert result.returncode == 3
+    assert "the site cannot be reached" in result.stderr.strip().splitlines()[-1]
+    assert "HTTP 503" in result.stderr.strip().splitlines()[-1]

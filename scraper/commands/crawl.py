@@ -9,6 +9,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
+from scraper.spiders.field_reports import START_FAILED_STAT, UNREACHABLE_STAT
 from scraper.urls import CrawlScope
 
 logger = logging.getLogger(__name__)
@@ -33,8 +34,12 @@ class Command(ScrapyCrawl):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        unreachable = crawler.stats.get_value("caci/site_unreachable") if crawler.stats else None
-        if unreachable:
+        stats = crawler.stats
+        if unreachable := stats and stats.get_value(UNREACHABLE_STAT):
             print(f"caci-field-reports: the site cannot be reached, nothing was crawled: {unreachable}",
                   file=sys.stderr)
+            self.exitcode = EXIT_UNREACHABLE
+        elif start_failed := stats and stats.get_value(START_FAILED_STAT):
+            print(f"caci-field-reports: the start page could not be fetched, nothing was crawled: "
+                  f"{start_failed}", file=sys.stderr)
             self.exitcode = EXIT_UNREACHABLE

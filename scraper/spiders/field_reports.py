@@ -13,12 +13,13 @@ from twisted.python.failure import Failure
 
 from scraper.items import PageFailure, RawPage
 from scraper.pages import ListingEntry, parse_listing
-from scraper.urls import CrawlScope
+from scraper.urls import SITE_HOSTS, CrawlScope
 from scraper.extensions import describe_failure, is_unreachable
 
 logger = logging.getLogger(__name__)
 
 UNREACHABLE_STAT = "caci/site_unreachable"
+START_FAILED_STAT = "caci/start_failed"
 
 
 def _now() -> str:
@@ -37,6 +38,8 @@ class FieldReportsSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.start_url = spider._start_url_arg or crawler.settings.get("CACI_START_URL")
         spider.scope = CrawlScope.from_start_url(spider.start_url)
+        # Scrapy's offsite filter then also stops redirects that would leave the site.
+        spider.allowed_domains = sorted({spider.scope.host, *SITE_HOSTS})
         return spider
 
     async def start(self) -> AsyncIterator[Any]:
@@ -72,7 +75,8 @@ class FieldReportsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
         reason = describe_failure(failure)
-        if request.meta.get("caci_start") and is_unreachable(failure):
-            self.crawler.stats.set_value(UNREACHABLE_STAT, f"{request.url}: {reason}")
+        if request.meta.get("caci_start"):
+            stat = UNREACHABLE_STAT if is_unreachable(failure) else START_FAILED_STAT
+            self.crawler.stats.set_value(stat, f"{request.url}: {reason}")
         logger.warning("Cannot fetch %s: %s", request.url, reason)
         yield PageFailure(url=request.url, reason=f"fetch: {reason}", fetched_at=_now())
