@@ -43,6 +43,7 @@ _CHROME_BLOCK = re.compile(
     r"(tweet|share|print|email|like)( this)?|back to top|related items|more in this category:?.*)$",
     re.I,
 )
+_CAPTION = re.compile(r"^(photo|image|picture|source|credit|caption|courtesy|illustration|map)\b", re.I)
 _TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
 # The site's own chrome (Joomla template modules): on a page without a K2 item, what is left
 # after removing these is the page's own content, if it has any.
@@ -62,6 +63,7 @@ class Block:
     kind: str  # "p", "quote" or "li"
     lines: list[tuple[str, str]] = field(default_factory=list)  # (text, html) per <br> line
     list_tag: str = "ul"
+    has_image: bool = False
 
     @property
     def text(self) -> str:
@@ -81,6 +83,7 @@ class _BlockWriter:
         self._lines: list[tuple[list[str], list[str]]] = [([], [])]
         self._waiting: list[tuple[str, str]] = []
         self._pending_breaks = 0
+        self._image = False
 
     def text(self, text: str, html_text: str) -> None:
         # White space and opening tags wait for the next real text: a `<br>` pair between them
@@ -102,14 +105,18 @@ class _BlockWriter:
     def line_break(self) -> None:
         self._pending_breaks += 1
 
+    def image(self) -> None:
+        self._image = True
+
     def flush_paragraph(self, kind: str = "p", list_tag: str = "ul") -> None:
         lines = [(clean_ws("".join(t)), clean_ws("".join(h))) for t, h in self._lines]
         lines = [(t, h) for t, h in lines if t]
-        if lines:
-            self.blocks.append(Block(kind, lines, list_tag))
+        if lines or self._image:
+            self.blocks.append(Block(kind, lines, list_tag, has_image=self._image))
         self._lines = [([], [])]
         self._waiting = []
         self._pending_breaks = 0
+        self._image = False
 
 
 def _is_junk(node: Tag) -> bool:
@@ -127,6 +134,9 @@ def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list
     if isinstance(node, NavigableString):
         text = str(node)
         out.text(text, html_lib.escape(text, quote=False))
+        return
+    if node.name == "img":
+        out.image()
         return
     if _is_junk(node):
         return
@@ -182,14 +192,28 @@ def extract_blocks(container: Tag | None, base: str) -> list[Block]:
         return []
     out = _BlockWriter(base)
     _walk_blocks(container, out)
-    blocks = []
+    blocks: list[Block] = []
+    after_image = False
     for block in out.blocks:
         lines = [(clean_ws(_PLUGIN_TAG.sub("", t)), _PLUGIN_TAG.sub("", h)) for t, h in block.lines]
-        lines = [(t, h) for t, h in lines if t and words(t) or (t and not t.isspace() and len(t) > 1)]
+        lines = [(t, h) for t, h in lines if words(t)]
         block = replace(block, lines=lines)
-        if block.lines and not _CHROME_BLOCK.match(block.text) and words(block.text):
+        # An image's caption is the short line in or right after the image's paragraph.
+        if (block.has_image or after_image) and block.lines and _is_caption(block):
+            after_image = False
+            continue
+        after_image = block.has_image and not block.lines
+        if block.lines and not _CHROME_BLOCK.match(block.text):
             blocks.append(block)
     return blocks
+
+
+def _is_caption(block: Block) -> bool:
+    if word_count(block.text) > 40:
+        return False
+    html_text = block.html
+    return bool(_CAPTION.match(block.text)) or (
+        html_text.startswith(("<em>", "<strong>")) and html_text.endswith(("</em>", "</strong>")))
 
 
 def take_byline(blocks: list[Block]) -> Byline | None:

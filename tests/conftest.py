@@ -30,6 +30,16 @@ def body_f1(pred: str, gold: str) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def fixture_html(name: str) -> str:
+    """A fixture page decoded as the crawler would: with its HTTP Content-Type header."""
+    from scraper.__main__ import decode_html
+
+    routes = json.loads((SITE / "routes.json").read_text())
+    route = next((r for r in routes.values() if r["file"] == name), {})
+    header = route.get("type", "text/html") + (f"; charset={route['charset']}" if route.get("charset") else "")
+    return decode_html((SITE / name).read_bytes(), header)
+
+
 def expected_pages() -> list[dict]:
     """Every fixture page that carries a report, with its hand-checked expected report."""
     return [json.loads(p.read_text()) | {"name": p.stem} for p in sorted(EXPECTED.glob("*.json"))]

@@ -13,11 +13,10 @@ from pipelines.cleaning import (
     render_html,
     take_byline,
 )
-from scraper.__main__ import decode_html
 from scraper.items import PageFailure, RawPage, Report
 from scraper.pages import ListingEntry, make_soup
 from pipelines.cleaning import clean_page
-from tests.conftest import SITE, body_f1, expected_pages
+from tests.conftest import SITE, body_f1, expected_pages, fixture_html
 
 ORIGIN = "https://www.cacianalyst.org"
 # Text of the site's chrome that must never reach a body.
@@ -30,7 +29,7 @@ PAGES = expected_pages()
 
 
 def clean_fixture(name: str, url: str, listing: ListingEntry | None = None) -> Report:
-    return clean_page(decode_html((SITE / name).read_bytes()), ORIGIN + url, listing)
+    return clean_page(fixture_html(name), ORIGIN + url, listing)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p["name"] for p in PAGES])
@@ -64,6 +63,23 @@ def test_body_html_is_minimal_and_matches_the_body():
     assert "<div" not in html and "class=" not in html and "style=" not in html
     listing = clean_fixture("item-7111.html", "/publications/field-reports/item/7111-x.html")
     assert listing.body_html.count("<li>") == 3 and listing.body_html.count("<ul>") == 1
+
+
+def test_charset_only_in_the_http_header_is_honoured():
+    """item-7119 is ISO-8859-1 with no <meta charset>: only the Content-Type header says so."""
+    raw = (SITE / "item-7119.html").read_bytes()
+    assert b"charset" not in raw and "ü".encode("latin-1") in raw
+    report = clean_fixture("item-7119.html", "/publications/field-reports/item/7119-x.html")
+    assert "Zürich, at a café" in report.body
+
+
+def test_image_captions_stay_out_of_the_body():
+    report = clean_fixture("item-7123.html", "/publications/field-reports/item/7123-x.html")
+    assert "checkpoint on the border" not in report.body
+    html = "<p><img src='a.jpg'><br><em>Source: a caption</em></p><p>Text that stays.</p>"
+    assert [b.text for b in blocks(html)] == ["Text that stays."]
+    html = "<p><img src='a.jpg'></p><p>A normal paragraph right after an image, which is long enough and not in italics.</p>"
+    assert len(blocks(html)) == 1
 
 
 def test_legacy_charset_is_decoded():
