@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
@@ -15,7 +16,7 @@ from scraper.text import title_key
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.
@@ -52,51 +53,54 @@ def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
     return db
 
 
+REPORTS_COLUMNS: dict[str, type] = {
+    "id": int, "url": str, "item_id": int, "title": str, "title_key": str, "published": str,
+    "date_source": str, "issue_date": str, "author": str, "authors": str, "category": str,
+    "hits": int, "tags": str, "body": str, "body_html": str, "word_count": int, "extraction": str,
+    "first_seen": str, "fetched_at": str,
+}
+TABLES: dict[str, dict[str, Any]] = {
+    "reports": {"columns": REPORTS_COLUMNS, "pk": "id",
+                "not_null": {"url", "title", "title_key", "published", "body", "body_html"}},
+    "report_urls": {"columns": {"url": str, "report_id": int, "item_id": int, "first_seen": str,
+                                "last_seen": str},
+                    "pk": "url", "not_null": {"report_id"},
+                    "foreign_keys": [("report_id", "reports", "id")]},
+    "failures": {"columns": {"url": str, "reason": str, "attempts": int, "first_seen": str,
+                             "last_seen": str, "listing_title": str, "listing_date": str},
+                 "pk": "url", "not_null": {"reason"}},
+    "report_versions": {"columns": {"report_id": int, "version": int, "fetched_at": str,
+                                    "title": str, "body": str},
+                        "pk": ("report_id", "version"),
+                        "foreign_keys": [("report_id", "reports", "id")]},
+    "crawls": {"columns": {"id": int, "started_at": str, "finished_at": str, "mode": str,
+                           "close_reason": str, "outcome": str, "pages_fetched": int,
+                           "listing_pages": int, "item_pages": int, "reports_new": int,
+                           "reports_updated": int, "reports_unchanged": int,
+                           "reports_duplicate": int, "failures": int, "requests": int,
+                           "listing_complete": int, "stats": str},
+               "pk": "id"},
+}
+
+
 def ensure_schema(db: Database) -> None:
-    """Create the tables, indexes and full-text index if missing; safe to run on every start."""
+    """Create what is missing — tables, columns added since, indexes, the full-text index.
+
+    Safe on every start, and on a database an older version of this project wrote: changes
+    are additive, so no row is touched.
+    """
     with db.atomic():
-        db["reports"].create(
-            {
-                "id": int,
-                "url": str,
-                "item_id": int,
-                "title": str,
-                "title_key": str,
-                "published": str,
-                "date_source": str,
-                "issue_date": str,
-                "author": str,
-                "authors": str,
-                "category": str,
-                "hits": int,
-                "tags": str,
-                "body": str,
-                "body_html": str,
-                "word_count": int,
-                "extraction": str,
-                "first_seen": str,
-                "fetched_at": str,
-            },
-            pk="id",
-            not_null={"url", "title", "title_key", "published", "body", "body_html"},
-            if_not_exists=True,
-        )
+        for name, spec in TABLES.items():
+            table = db[name]
+            table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
+                         foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
+            have = table.columns_dict
+            for column, kind in spec["columns"].items():
+                if column not in have:
+                    table.add_column(column, kind)
         db["reports"].create_index(["title_key", "published"], unique=True, if_not_exists=True,
                                    index_name="reports_dedup")
-        db["report_urls"].create(
-            {"url": str, "report_id": int, "item_id": int, "first_seen": str, "last_seen": str},
-            pk="url",
-            not_null={"report_id"},
-            foreign_keys=[("report_id", "reports", "id")],
-            if_not_exists=True,
-        )
         db["report_urls"].create_index(["report_id"], if_not_exists=True)
-        db["failures"].create(
-            {"url": str, "reason": str, "attempts": int, "first_seen": str, "last_seen": str},
-            pk="url",
-            not_null={"reason"},
-            if_not_exists=True,
-        )
     if not db["reports_fts"].exists():
         db["reports"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -148,6 +152,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 status = "inserted"
             else:
                 report_id = known["id"]
+                _keep_version(db, known)
                 db["reports"].update(report_id, row)
                 status = "updated"
         else:
@@ -157,6 +162,8 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
             speaks = row["url"] == existing["url"] or _preferred(row["item_id"], existing["item_id"])
             if speaks:
                 changed = any(row[c] != existing[c] for c in CONTENT_COLUMNS) or row["url"] != existing["url"]
+                if existing["title"] != row["title"] or existing["body"] != row["body"]:
+                    _keep_version(db, existing)
                 db["reports"].update(report_id, row)
             else:
                 changed = False
@@ -174,18 +181,66 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
     return status
 
 
-def record_failure(db: Database, url: str, reason: str, when: str | None = None) -> None:
+def _keep_version(db: Database, old: dict[str, Any]) -> None:
+    """Archive a report's current title and body before they are overwritten."""
+    db.execute(
+        """insert into report_versions (report_id, version, fetched_at, title, body)
+           select ?, coalesce(max(version), 0) + 1, ?, ?, ? from report_versions where report_id = ?""",
+        [old["id"], old["fetched_at"], old["title"], old["body"], old["id"]],
+    )
+
+
+def record_failure(db: Database, url: str, reason: str, when: str | None = None,
+                   listing_title: str | None = None, listing_date: str | None = None) -> None:
     """Record (or count again) a page that could not be fetched or parsed."""
     when = when or _now()
     with db.atomic():
         db.execute(
-            """insert into failures (url, reason, attempts, first_seen, last_seen)
-               values (?, ?, 1, ?, ?)
+            """insert into failures (url, reason, attempts, first_seen, last_seen, listing_title, listing_date)
+               values (?, ?, 1, ?, ?, ?, ?)
                on conflict(url) do update set reason = excluded.reason,
                                               attempts = attempts + 1,
-                                              last_seen = excluded.last_seen""",
-            [url, reason, when, when],
+                                              last_seen = excluded.last_seen,
+                                              listing_title = coalesce(excluded.listing_title, listing_title),
+                                              listing_date = coalesce(excluded.listing_date, listing_date)""",
+            [url, reason, when, when, listing_title, listing_date],
         )
+
+
+def crawl_state(db: Database, max_attempts: int) -> tuple[set[str], list[dict[str, Any]]]:
+    """What an incremental crawl skips and what it retries.
+
+    Returns the URL paths already held (stored reports, and failures that used up their
+    attempts), and the failures still worth another attempt. Paths, not URLs: the same report
+    reached over http or https, with or without www, or through a mirror, is the same page.
+    """
+    known = {urlsplit(r["url"]).path for r in db.query("select url from report_urls")}
+    retry = []
+    for failure in db.query("select * from failures order by url"):
+        if failure["attempts"] >= max_attempts:
+            known.add(urlsplit(failure["url"]).path)
+        else:
+            retry.append(failure)
+    return known, retry
+
+
+def last_crawl(db: Database) -> dict[str, Any] | None:
+    """The most recent run in `crawls`, finished or not."""
+    return next(db.query("select * from crawls order by id desc limit 1"), None)
+
+
+def start_crawl(db: Database, mode: str, started_at: str | None = None) -> int:
+    with db.atomic():
+        return db["crawls"].insert({"started_at": started_at or _now(), "mode": mode}).last_pk
+
+
+def finish_crawl(db: Database, crawl_id: int, **fields: Any) -> None:
+    """Complete a run's row in `crawls`; `stats` (a dict) is stored as JSON."""
+    if "stats" in fields:
+        fields["stats"] = json.dumps(fields["stats"], default=str, sort_keys=True)
+    fields.setdefault("finished_at", _now())
+    with db.atomic():
+        db["crawls"].update(crawl_id, fields)
 
 
 def report_urls(db: Database, report_id: int) -> list[str]:

@@ -430,7 +430,10 @@ class CleaningPipeline:
         except CleaningError as exc:
             self.stats.inc_value("cleaning/failed")
             logger.warning("Cannot clean %s: %s", item.url, exc)
-            return PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at)
+            listing = item.listing
+            return PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at,
+                               listing_title=listing.title if listing else None,
+                               listing_date=listing.published if listing else None)
         self.stats.inc_value(f"cleaning/{report.extraction}")
         if report.date_source != "item":
             self.stats.inc_value(f"cleaning/date_from_{report.date_source}")

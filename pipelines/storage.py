@@ -47,6 +47,7 @@ class SQLitePipeline:
             self.stats.inc_value(f"sqlite/{status}")
             logger.debug("%s %s", status, item.url)
         elif isinstance(item, PageFailure):
-            store.record_failure(self.db, item.url, item.reason, item.fetched_at or None)
+            store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
+                                 item.listing_title, item.listing_date)
             self.stats.inc_value("sqlite/failures")
         return item

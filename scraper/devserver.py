@@ -8,10 +8,13 @@ origin, logs every request, and can answer 503 to the first N requests of a rout
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
+import time
 from collections import Counter
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,20 +31,28 @@ class SiteServer:
     """
 
     def __init__(self, root: str | Path, port: int = 0, fail_first: dict[str, int] | None = None,
-                 missing: set[str] | frozenset[str] = frozenset()) -> None:
+                 missing: set[str] | frozenset[str] = frozenset(), delay: float = 0.0,
+                 validators: bool = True) -> None:
         self.root = Path(root)
         # The reference mirror keeps its pages in site/ beside routes.json; ours keeps them together.
         self.files = self.root / "site" if (self.root / "site").is_dir() else self.root
-        self.routes: dict[str, dict[str, Any]] = json.loads((self.root / "routes.json").read_text())
-        for path, times in (fail_first or {}).items():
-            self.routes[path] = self.routes[path] | {"fail_first": times}
+        self._fail_first = dict(fail_first or {})
+        self.reload()
         self.missing = set(missing)
+        self.delay = delay  # seconds before each answer: a slow server, for interrupting crawls
+        self.validators = validators  # send ETag/Last-Modified and answer 304 to a matching request
         self.requests: list[dict[str, str]] = []
         self._hits: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+
+    def reload(self) -> None:
+        """Read routes.json again (a test changed the site)."""
+        self.routes: dict[str, dict[str, Any]] = json.loads((self.root / "routes.json").read_text())
+        for path, times in self._fail_first.items():
+            self.routes[path] = self.routes[path] | {"fail_first": times}
 
     @property
     def port(self) -> int:
@@ -50,6 +61,11 @@ class SiteServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def conditional(self) -> list[str]:
+        """Paths requested with If-None-Match / If-Modified-Since."""
+        with self._lock:
+            return [r["path"] for r in self.requests if r["conditional"]]
 
     def paths(self) -> list[str]:
         with self._lock:
@@ -70,30 +86,43 @@ class SiteServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def respond(self, path: str, user_agent: str) -> tuple[int, bytes, str]:
+    def respond(self, path: str, headers: Any) -> tuple[int, bytes, dict[str, str]]:
         with self._lock:
-            self.requests.append({"path": path, "ua": user_agent})
+            self.requests.append({"path": path, "ua": headers.get("User-Agent", ""),
+                                  "conditional": bool(headers.get("If-None-Match") or headers.get("If-Modified-Since"))})
             self._hits[path] += 1
             hit = self._hits[path]
+        if self.delay:
+            time.sleep(self.delay)
         route = self.routes.get(path)
         if route is None or path in self.missing:
-            return 404, b"<html><body><h1>404 - Article not found</h1></body></html>", "text/html"
+            return 404, b"<html><body><h1>404 - Article not found</h1></body></html>", {"Content-Type": "text/html"}
         if hit <= route.get("fail_first", 0):
-            return 503, b"<html><body>Service Unavailable</body></html>", "text/html"
-        body = (self.files / route["file"]).read_bytes().replace(SITE_ORIGIN, self.url.encode())
+            return 503, b"<html><body>Service Unavailable</body></html>", {"Content-Type": "text/html"}
+        file = self.files / route["file"]
+        body = file.read_bytes().replace(SITE_ORIGIN, self.url.encode())
         ctype = route.get("type", "text/html")
         if route.get("charset"):
             ctype += f"; charset={route['charset']}"
-        return route.get("status", 200), body, ctype
+        out = {"Content-Type": ctype}
+        status = route.get("status", 200)
+        if self.validators and status == 200:
+            etag = '"%s"' % hashlib.sha1(body).hexdigest()[:16]
+            out |= {"ETag": etag, "Last-Modified": formatdate(file.stat().st_mtime, usegmt=True),
+                    "Cache-Control": "no-cache"}
+            if headers.get("If-None-Match") == etag:
+                return 304, b"", out
+        return status, body, out
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                status, body, ctype = server.respond(self.path, self.headers.get("User-Agent", ""))
+                status, body, headers = server.respond(self.path, self.headers)
                 self.send_response(status)
-                self.send_header("Content-Type", ctype)
+                for name, value in headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -51,3 +51,5 @@ class PageFailure:
     url: str
     reason: str
     fetched_at: str = ""
+    listing_title: str | None = None  # kept so a retry in a later run still has its fallbacks
+    listing_date: str | None = None

@@ -41,7 +41,14 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.QuietNetworkErrors": 0,
+    "scraper.monitor.CrawlMonitor": 500,
 }
+
+# --- Conditional re-fetches: an unchanged page costs a 304, not a download -----------------------
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_DIR = "httpcache"  # under .scrapy/ in the project
+HTTPCACHE_IGNORE_HTTP_CODES = [301, 302, 303, 307, 308, 403, 404, 408, 410, 429, 500, 502, 503, 504]
 
 # --- Project settings (see the README's settings table) ------------------------------------------
 SQLITE_PATH = "data/caci.db"
@@ -49,6 +56,12 @@ SQLITE_ENABLED = True
 CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
 CACI_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
+CACI_FULL_CRAWL = False
+CACI_INCREMENTAL_STOP_PAGES = 1
+CACI_MAX_ATTEMPTS = 3
+CACI_MAX_FAILURE_RATE = 0.5
+CACI_DRIFT_GENERIC_RATE = 0.5
+CACI_MONITOR_ENABLED = True
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -62,6 +62,6 @@ def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120) -> 
     """`scrapy crawl field_reports` in a subprocess from the repo root, politeness delays off."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start_url}",
            "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "RETRY_TIMES=2", *args]
+           "-s", "RETRY_TIMES=2", "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)

@@ -98,7 +98,8 @@ def test_failures_count_attempts_and_clear_on_success(database):
     store.record_failure(database, REPORT["url"], "fetch: HTTP 404", "2026-01-02T00:00:00+00:00")
     [failure] = database.query("select * from failures")
     assert failure == {"url": REPORT["url"], "reason": "fetch: HTTP 404", "attempts": 2,
-                       "first_seen": "2026-01-01T00:00:00+00:00", "last_seen": "2026-01-02T00:00:00+00:00"}
+                       "first_seen": "2026-01-01T00:00:00+00:00", "last_seen": "2026-01-02T00:00:00+00:00",
+                       "listing_title": None, "listing_date": None}
     store.upsert_report(database, REPORT)
     assert list(database.query("select * from failures")) == []
 
@@ -123,3 +124,46 @@ def test_a_file_that_is_not_sqlite_is_refused_and_left_untouched(tmp_path):
 def test_report_without_title_words_is_refused(database):
     with pytest.raises(ValueError, match="no title words"):
         store.upsert_report(database, REPORT | {"title": "!!!"})
+
+
+def test_changed_title_or_body_keeps_the_previous_version(database):
+    store.upsert_report(database, REPORT)
+    store.upsert_report(database, REPORT | {"body": "Revised text.", "fetched_at": "2026-12-01T00:00:00+00:00"})
+    store.upsert_report(database, REPORT | {"body": "Revised again.", "fetched_at": "2026-12-02T00:00:00+00:00"})
+    versions = list(database.query("select version, fetched_at, title, body from report_versions order by version"))
+    assert versions == [
+        {"version": 1, "fetched_at": REPORT["fetched_at"], "title": REPORT["title"], "body": REPORT["body"]},
+        {"version": 2, "fetched_at": "2026-12-01T00:00:00+00:00", "title": REPORT["title"], "body": "Revised text."},
+    ]
+    assert rows(database)[0]["body"] == "Revised again."
+    store.upsert_report(database, REPORT | {"body": "Revised again.", "hits": 1})  # hits only: no version
+    assert database["report_versions"].count == 2
+
+
+def test_crawl_state_skips_held_pages_and_retries_failures_up_to_a_cap(database):
+    store.upsert_report(database, REPORT)
+    store.record_failure(database, "http://127.0.0.1:9/publications/field-reports/item/2-b.html", "fetch: HTTP 503",
+                         listing_title="B", listing_date="2010-01-01")
+    for _ in range(3):
+        store.record_failure(database, "https://www.cacianalyst.org/publications/field-reports/item/3-c.html", "fetch: HTTP 404")
+    known, retry = store.crawl_state(database, max_attempts=3)
+    assert known == {"/publications/field-reports/item/8050-turkmenistan.html",
+                     "/publications/field-reports/item/3-c.html"}
+    assert [(r["url"], r["listing_title"], r["listing_date"]) for r in retry] == [
+        ("http://127.0.0.1:9/publications/field-reports/item/2-b.html", "B", "2010-01-01")]
+
+
+def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path):
+    """A v1 database (no listing columns in failures, no crawls table) is brought up to date."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    old["failures"].create({"url": str, "reason": str, "attempts": int, "first_seen": str, "last_seen": str}, pk="url")
+    old["failures"].insert({"url": "u", "reason": "r", "attempts": 1, "first_seen": "a", "last_seen": "b"})
+    old.execute("pragma user_version = 1")
+    old.close()
+    database = store.open_db(path)
+    assert list(database.query("select url, reason, listing_title from failures")) == [
+        {"url": "u", "reason": "r", "listing_title": None}]
+    assert {"crawls", "report_versions"} <= set(database.table_names())

@@ -9,12 +9,10 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from scraper.spiders.field_reports import START_FAILED_STAT, UNREACHABLE_STAT
+from scraper.monitor import exit_status
 from scraper.urls import CrawlScope
 
 logger = logging.getLogger(__name__)
-
-EXIT_UNREACHABLE = 3
 
 
 class Command(ScrapyCrawl):
@@ -34,12 +32,8 @@ class Command(ScrapyCrawl):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
-        stats = crawler.stats
-        if unreachable := stats and stats.get_value(UNREACHABLE_STAT):
-            print(f"caci-field-reports: the site cannot be reached, nothing was crawled: {unreachable}",
-                  file=sys.stderr)
-            self.exitcode = EXIT_UNREACHABLE
-        elif start_failed := stats and stats.get_value(START_FAILED_STAT):
-            print(f"caci-field-reports: the start page could not be fetched, nothing was crawled: "
-                  f"{start_failed}", file=sys.stderr)
-            self.exitcode = EXIT_UNREACHABLE
+            return
+        code, message = exit_status(crawler)
+        if message:
+            print(f"caci-field-reports: {message}", file=sys.stderr)
+        self.exitcode = code

@@ -5,67 +5,150 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+import db as store
+from scraper.extensions import describe_failure, is_unreachable
 from scraper.items import PageFailure, RawPage
 from scraper.pages import ListingEntry, parse_listing
 from scraper.urls import SITE_HOSTS, CrawlScope
-from scraper.extensions import describe_failure, is_unreachable
 
 logger = logging.getLogger(__name__)
 
 UNREACHABLE_STAT = "caci/site_unreachable"
 START_FAILED_STAT = "caci/start_failed"
+TRUE = {"1", "true", "yes", "on"}
 
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def _offset(url: str) -> int:
+    return int(parse_qs(urlsplit(url).query).get("start", ["0"])[0])
+
+
 class FieldReportsSpider(scrapy.Spider):
+    """Incremental by default: stops paging once listing pages bring nothing new.
+
+    `-a full=1` (or CACI_FULL_CRAWL) walks the whole listing and fetches every report again.
+    """
+
     name = "field_reports"
 
-    def __init__(self, start_url: str | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, start_url: str | None = None, full: str | bool = False, *args: Any,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._start_url_arg = start_url
+        self._full_arg = str(full).lower() in TRUE
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FieldReportsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.start_url = spider._start_url_arg or crawler.settings.get("CACI_START_URL")
+        settings = crawler.settings
+        spider.start_url = spider._start_url_arg or settings.get("CACI_START_URL")
         spider.scope = CrawlScope.from_start_url(spider.start_url)
         # Scrapy's offsite filter then also stops redirects that would leave the site.
         spider.allowed_domains = sorted({spider.scope.host, *SITE_HOSTS})
+        spider.full = spider._full_arg or settings.getbool("CACI_FULL_CRAWL")
+        spider.stop_after = max(1, settings.getint("CACI_INCREMENTAL_STOP_PAGES", 1))
+        spider.known, spider.retry, spider.catch_up = set(), [], False
+        path = Path(settings.get("SQLITE_PATH") or "")
+        if settings.getbool("SQLITE_ENABLED", True) and path.is_file():
+            database = store.open_db(path)
+            try:
+                spider.known, spider.retry = store.crawl_state(
+                    database, settings.getint("CACI_MAX_ATTEMPTS", 3))
+                last = store.last_crawl(database)
+            finally:
+                database.close()
+            # An interrupted walk leaves holes behind the pages it reached: walk the whole
+            # listing once (fetching only what is missing) instead of stopping at known pages.
+            spider.catch_up = bool(last) and not last["listing_complete"]
+        if spider.full:
+            spider.known = set()
+        spider.stale_pages = 0
+        spider.requested: set[str] = set()
         return spider
+
+    @property
+    def mode(self) -> str:
+        return "full" if self.full else "incremental"
+
+    def _request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request | None:
+        """A request for a page not yet asked for in this run.
+
+        The spider deduplicates itself rather than through Scrapy's dupefilter, whose memory
+        (in JOBDIR) outlives a killed run and would then hide the pages that run never got.
+        """
+        if url in self.requested:
+            return None
+        self.requested.add(url)
+        return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
         url = self.scope.listing_url(self.start_url)
-        logger.info("Crawling %s (staying on %s)", url, self.scope.origin)
-        yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                             meta={"caci_start": True})
+        logger.info("Crawling %s (%s%s; %d reports held; %d failed pages to retry; staying on %s)",
+                    url, self.mode, ", catching up after an unfinished walk" if self.catch_up else "",
+                    len(self.known), len(self.retry), self.scope.origin)
+        yield self._request(url, self.parse_listing, meta={"caci_start": True, "caci_listing": True})
+        for failure in self.retry:
+            item_url = self.scope.item_url(failure["url"])
+            if item_url and (request := self._item_request(
+                    item_url, ListingEntry(item_url, failure["listing_title"], failure["listing_date"]))):
+                yield request
+
+    def _item_request(self, url: str, listing: ListingEntry) -> scrapy.Request | None:
+        return self._request(url, self.parse_item, cb_kwargs={"listing": listing})
+
+    def _listing_request(self, url: str) -> scrapy.Request | None:
+        return self._request(url, self.parse_listing, meta={"caci_listing": True})
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         page = parse_listing(response.text, response.url)
-        items = 0
+        in_scope = new = 0
         for entry in page.entries:
             url = self.scope.item_url(entry.url)
             if url is None:
                 continue
-            items += 1
-            yield scrapy.Request(url, callback=self.parse_item, errback=self.on_error,
-                                 cb_kwargs={"listing": ListingEntry(url, entry.title, entry.published)})
-        for link in page.page_links:
-            url = self.scope.listing_url(link)
-            if url is not None:
-                yield scrapy.Request(url, callback=self.parse_listing, errback=self.on_error)
-        self.crawler.stats.inc_value("caci/listing_pages")
-        self.crawler.stats.inc_value("caci/listing_items", items)
-        if items == 0:
+            in_scope += 1
+            if urlsplit(url).path in self.known:
+                continue
+            new += 1
+            if request := self._item_request(url, ListingEntry(url, entry.title, entry.published)):
+                yield request
+        stats = self.crawler.stats
+        stats.inc_value("caci/listing_pages")
+        stats.inc_value("caci/listing_items", in_scope)
+        stats.inc_value("caci/listing_items_new", new)
+        if in_scope == 0:
             logger.warning("Listing page %s links to no report", response.url)
+        pages = {u for u in map(self.scope.listing_url, page.page_links) if u is not None}
+        if self.full:
+            for url in sorted(pages):
+                if request := self._listing_request(url):
+                    yield request
+            return
+        # Incremental: walk page by page, newest first, and stop where the archive is known.
+        self.stale_pages = 0 if new else self.stale_pages + 1
+        if self.stale_pages >= self.stop_after and not self.catch_up:
+            logger.info("Stopping at %s: %d listing page(s) in a row brought no new report",
+                        response.url, self.stale_pages)
+            stats.set_value("caci/incremental_stop", response.url)
+            stats.set_value("caci/listing_complete", 1)
+            return
+        here = _offset(response.url)
+        later = sorted((u for u in pages if _offset(u) > here), key=_offset)
+        if not later:
+            stats.set_value("caci/listing_complete", 1)  # the end of the listing
+        elif request := self._listing_request(later[0]):
+            yield request
 
     def parse_item(self, response: Response, listing: ListingEntry | None = None) -> Iterator[Any]:
         self.crawler.stats.inc_value("caci/item_pages")
@@ -78,5 +161,10 @@ class FieldReportsSpider(scrapy.Spider):
         if request.meta.get("caci_start"):
             stat = UNREACHABLE_STAT if is_unreachable(failure) else START_FAILED_STAT
             self.crawler.stats.set_value(stat, f"{request.url}: {reason}")
+        if request.meta.get("caci_listing"):
+            self.crawler.stats.inc_value("caci/listing_failed")
         logger.warning("Cannot fetch %s: %s", request.url, reason)
-        yield PageFailure(url=request.url, reason=f"fetch: {reason}", fetched_at=_now())
+        listing = request.cb_kwargs.get("listing")
+        yield PageFailure(url=request.url, reason=f"fetch: {reason}", fetched_at=_now(),
+                          listing_title=listing.title if listing else None,
+                          listing_date=listing.published if listing else None)

@@ -1,0 +1,152 @@
+"""Close-time checks of a crawl (site drift, failure rate, nothing fetched) and its run history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+import db as store
+
+logger = logging.getLogger(__name__)
+
+OUTCOME_STAT = "caci/outcome"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str  # "finished", or what went wrong ("site drift: ...", "site unreachable: ...")
+    exit_code: int
+
+    @property
+    def message(self) -> str | None:
+        """The last line a user sees: why the crawl failed, or None when it did not."""
+        if self.ok:
+            return None
+        what, _, detail = self.reason.partition(": ")
+        if what == "site unreachable":
+            return f"the site cannot be reached, nothing was crawled: {detail}"
+        if what == "start page failed":
+            return f"the start page could not be fetched, nothing was crawled: {detail}"
+        return f"the crawl failed: {self.reason}"
+
+
+# Below this many item pages a failure rate says little (an incremental run that only retries two
+# known-bad pages is not a failed crawl); the failures are recorded and retried all the same.
+MIN_PAGES_FOR_RATE = 10
+
+
+def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = 0.5,
+          drift_generic_rate: float = 0.5) -> Verdict:
+    """What a finished crawl's stats say about it. Pure: the same stats give the same verdict."""
+    if unreachable := stats.get("caci/site_unreachable"):
+        return Verdict(False, f"site unreachable: {unreachable}", EXIT_UNREACHABLE)
+    if start_failed := stats.get("caci/start_failed"):
+        return Verdict(False, f"start page failed: {start_failed}", EXIT_UNREACHABLE)
+    if close_reason != "finished":
+        return Verdict(False, close_reason, EXIT_FAILED)
+    if not stats.get("downloader/response_count"):
+        return Verdict(False, "fetched nothing", EXIT_FAILED)
+    listing_pages = stats.get("caci/listing_pages", 0)
+    if listing_pages and not stats.get("caci/listing_items"):
+        return Verdict(False, f"site drift: {listing_pages} listing page(s) linked to no report",
+                       EXIT_FAILED)
+    items = stats.get("caci/item_pages", 0)
+    generic = stats.get("cleaning/generic", 0)
+    if items >= 2 and generic / items > drift_generic_rate:
+        return Verdict(False, f"site drift: {generic} of {items} item pages had no K2 item markup",
+                       EXIT_FAILED)
+    unparsed = stats.get("cleaning/failed", 0)
+    if items >= 2 and unparsed / items > drift_generic_rate:
+        return Verdict(False, f"site drift: {unparsed} of {items} item pages could not be cleaned",
+                       EXIT_FAILED)
+    failures = stats.get("sqlite/failures", 0)
+    attempted = items + failures - unparsed  # fetched item pages plus fetches that failed
+    if attempted >= MIN_PAGES_FOR_RATE and failures / attempted > max_failure_rate:
+        return Verdict(False, f"failure rate {failures}/{attempted} above {max_failure_rate:.0%}",
+                       EXIT_FAILED)
+    return Verdict(True, "finished", EXIT_OK)
+
+
+class CrawlMonitor:
+    """Judges each crawl when it closes, logs what went wrong, and records the run in `crawls`."""
+
+    def __init__(self, crawler: Any) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.max_failure_rate = settings.getfloat("CACI_MAX_FAILURE_RATE", 0.5)
+        self.drift_generic_rate = settings.getfloat("CACI_DRIFT_GENERIC_RATE", 0.5)
+        self.db_path = Path(settings.get("SQLITE_PATH")) if settings.getbool("SQLITE_ENABLED", True) else None
+        self.crawl_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlMonitor:
+        if not crawler.settings.getbool("CACI_MONITOR_ENABLED", True):
+            raise NotConfigured("CACI_MONITOR_ENABLED is off")
+        monitor = cls(crawler)
+        crawler.signals.connect(monitor.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(monitor.spider_closed, signal=signals.spider_closed)
+        return monitor
+
+    def spider_opened(self, spider: Any) -> None:
+        if self.db_path is None:
+            return
+        database = store.open_db(self.db_path)
+        try:
+            self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
+        finally:
+            database.close()
+
+    @staticmethod
+    def _listing_complete(spider: Any, stats: dict[str, Any], reason: str) -> bool:
+        """Whether this run walked the listing as far as it meant to (else the next catches up)."""
+        if stats.get("caci/listing_failed") or reason != "finished":
+            return False
+        return getattr(spider, "mode", "full") == "full" or bool(stats.get("caci/listing_complete"))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        stats = self.crawler.stats.get_stats()
+        verdict = judge(stats, reason, self.max_failure_rate, self.drift_generic_rate)
+        self.crawler.stats.set_value(OUTCOME_STAT, verdict.reason)
+        if not verdict.ok:
+            logger.error("Crawl failed: %s", verdict.reason)
+        if self.crawl_id is None:
+            return
+        database = store.open_db(self.db_path)
+        try:
+            store.finish_crawl(
+                database, self.crawl_id,
+                finished_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+                close_reason=verdict.reason,
+                outcome="ok" if verdict.ok else "failed",
+                pages_fetched=stats.get("downloader/response_count", 0),
+                listing_pages=stats.get("caci/listing_pages", 0),
+                item_pages=stats.get("caci/item_pages", 0),
+                reports_new=stats.get("sqlite/inserted", 0),
+                reports_updated=stats.get("sqlite/updated", 0),
+                reports_unchanged=stats.get("sqlite/unchanged", 0),
+                reports_duplicate=stats.get("sqlite/duplicate", 0),
+                failures=stats.get("sqlite/failures", 0),
+                requests=stats.get("downloader/request_count", 0),
+                listing_complete=int(self._listing_complete(spider, stats, reason)),
+                stats={k: v for k, v in stats.items()
+                       if k.split("/")[0] in ("caci", "cleaning", "sqlite", "downloader", "retry",
+                                              "httpcache", "robotstxt", "finish_reason", "elapsed_time_seconds")
+                       and "exception_type" not in k},
+            )
+        finally:
+            database.close()
+
+
+def exit_status(crawler: Any) -> tuple[int, str | None]:
+    """The exit code of a finished crawl and the one line that explains a failure."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    verdict = judge(stats, stats.get("finish_reason", "finished"))
+    return verdict.exit_code, verdict.message
