@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper extract FILE...` and `python -m scraper demo`."""
+"""Command line: `python -m scraper extract FILE...`, `... demo` and `... cron`."""
 
 from __future__ import annotations
 
@@ -49,7 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     p_extract.add_argument("files", nargs="+", metavar="FILE")
     p_demo = sub.add_parser("demo", help="serve the sample site locally and crawl it into a demo database")
     p_demo.add_argument("--db", default="data/demo.db", help="demo database path (default: %(default)s)")
+    p_cron = sub.add_parser("cron", help="one locked, logged crawl for cron (incremental unless --full)")
+    p_cron.add_argument("--full", action="store_true", help="re-walk the whole listing, re-fetch every report")
+    p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
+    p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy or project setting, as with `scrapy crawl -s`")
     args = parser.parse_args(argv)
+    if args.command == "cron":
+        from scraper.cron import run_cron
+
+        overrides = dict(item.split("=", 1) for item in args.set)
+        return run_cron(full=args.full, start_url=args.start_url, overrides=overrides)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
         return extract(args.files)

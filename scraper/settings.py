@@ -49,6 +49,14 @@ HTTPCACHE_ENABLED = True
 HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_DIR = "httpcache"  # under .scrapy/ in the project
 HTTPCACHE_IGNORE_HTTP_CODES = [301, 302, 303, 307, 308, 403, 404, 408, 410, 429, 500, 502, 503, 504]
+# Every request asks for revalidation (max-age=0), so a cached page is never taken on trust,
+# and Joomla's habitual "no-cache" does not stop Scrapy from sending the validators.
+HTTPCACHE_IGNORE_RESPONSE_CACHE_CONTROLS = ["no-cache"]
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Cache-Control": "max-age=0",
+}
 
 # --- Project settings (see the README's settings table) ------------------------------------------
 SQLITE_PATH = "data/caci.db"
@@ -62,6 +70,11 @@ CACI_MAX_ATTEMPTS = 3
 CACI_MAX_FAILURE_RATE = 0.5
 CACI_DRIFT_GENERIC_RATE = 0.5
 CACI_MONITOR_ENABLED = True
+# `python -m scraper cron`: empty means beside the database (data/crawl.lock, data/logs/crawl.log)
+CACI_LOCK_FILE = ""
+CACI_LOG_FILE = ""
+CACI_LOG_MAX_BYTES = 5 * 1024 * 1024
+CACI_LOG_BACKUPS = 5
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -58,6 +58,29 @@ def expected_crawl() -> dict:
     return json.loads((FIXTURES / "expected_crawl.json").read_text())
 
 
+@pytest.fixture
+def archive(tmp_path):
+    """A writable synthetic archive of 12 reports (3 listing pages of 4, newest first) in tmp_path/site."""
+    from tests.fixtures.make_site import archive_specs, write_archive
+
+    specs = archive_specs(12, seed=5)
+    write_archive(tmp_path / "site", specs, page_size=4)
+    return tmp_path / "site", specs
+
+
+def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
+             wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
+    """`python -m scraper cron` in a subprocess, its data (lock, log, jobs) beside `db_path`."""
+    cmd = [sys.executable, "-m", "scraper", "cron", "--start-url", start_url,
+           "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+           "-s", "RETRY_TIMES=1", "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+    if not wait:
+        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env)
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
 def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
     """`scrapy crawl field_reports` in a subprocess from the repo root, politeness delays off."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start_url}",

@@ -1,0 +1,105 @@
+"""The unattended entry point: one crawl at a time under a lock, a rotating log, a clear exit code."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import logging.handlers
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from scraper.monitor import EXIT_FAILED, exit_status
+
+logger = logging.getLogger(__name__)
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+def _settings(overrides: dict[str, Any]) -> Any:
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scraper.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for name, value in overrides.items():
+        settings.set(name, value, priority="cmdline")
+    return settings
+
+
+def _log_to(path: Path, max_bytes: int, backups: int) -> logging.Handler:
+    """Everything at INFO to a rotating file. Nothing goes to the terminal: cron mails whatever
+    a job prints, so a healthy run prints nothing and a failed one prints one line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.handlers.RotatingFileHandler(path, maxBytes=max_bytes, backupCount=backups,
+                                                   encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s"))
+    to_file.setLevel(logging.INFO)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(to_file)
+    return to_file
+
+
+def run_cron(full: bool = False, start_url: str | None = None,
+             overrides: dict[str, Any] | None = None) -> int:
+    """Run one crawl unless another holds the lock; return the process exit code."""
+    settings = _settings(overrides or {})
+    data_dir = Path(settings.get("SQLITE_PATH")).parent
+    lock_path = Path(settings.get("CACI_LOCK_FILE") or data_dir / "crawl.lock")
+    log_path = Path(settings.get("CACI_LOG_FILE") or data_dir / "logs" / "crawl.log")
+    jobdir = Path(settings.get("JOBDIR") or data_dir / "jobs" / "field_reports")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            print(f"caci-field-reports: another crawl is running (lock {lock_path} held by pid {holder}); "
+                  "not starting a second one", file=sys.stderr)
+            return EXIT_LOCKED
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES", 5 * 1024 * 1024),
+                          settings.getint("CACI_LOG_BACKUPS", 5))
+        try:
+            return _crawl(settings, jobdir, full, start_url)
+        finally:
+            logging.getLogger().removeHandler(handler)
+            handler.close()
+
+
+def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None) -> int:
+    from scrapy.crawler import CrawlerProcess
+
+    if jobdir.exists():
+        logger.info("Resuming the interrupted crawl kept in %s", jobdir)
+    settings.set("JOBDIR", str(jobdir), priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # our rotating file only
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler("field_reports")
+    kwargs: dict[str, Any] = {"full": "1" if full else "0"}
+    if start_url:
+        kwargs["start_url"] = start_url
+    try:
+        process.crawl(crawler, **kwargs)
+        process.start()
+    except Exception:  # noqa: BLE001 - an unattended run must say what broke and exit non-zero
+        logger.exception("The crawl could not run")
+        return EXIT_FAILED
+    if process.bootstrap_failed:
+        print("caci-field-reports: the crawl could not start (see the log)", file=sys.stderr)
+        return EXIT_FAILED
+    code, message = exit_status(crawler)
+    if crawler.stats.get_value("finish_reason") == "finished":
+        # Nothing is left to resume, and a kept dupefilter would only get in the next run's way.
+        shutil.rmtree(jobdir, ignore_errors=True)
+    if message:
+        logger.error(message)
+        print(f"caci-field-reports: {message}", file=sys.stderr)
+    else:
+        logger.info("Crawl finished: %s", crawler.stats.get_value("caci/outcome"))
+    return code

@@ -1,0 +1,151 @@
+"""Scheduled crawls: incremental runs, conditional re-fetches, the lock, resumption, history, drift."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+import time
+from contextlib import closing
+from datetime import date
+
+import pytest
+from sqlite_utils import Database
+
+from scraper.cron import EXIT_LOCKED
+from scraper.devserver import SiteServer
+from tests.conftest import run_cron
+from tests.fixtures.make_site import Spec, paragraph, write_archive
+
+LISTING = "/publications/field-reports.html"
+
+
+def count_reports(db_path) -> int:
+    """Reports stored so far, read without holding the file open (the crawl is writing)."""
+    try:
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            return conn.execute("select count(*) from reports").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def reports(db_path):
+    return list(Database(db_path).query("select title, published, body from reports order by published desc"))
+
+
+def test_incremental_reruns_cost_a_handful_of_requests(archive, tmp_path):
+    site, specs = archive
+    db_path = tmp_path / "data" / "c.db"
+    with SiteServer(site) as server:
+        first = run_cron(db_path, server.url + LISTING)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == "" and first.stderr == ""  # cron mails only trouble
+        assert len(reports(db_path)) == 12
+        assert server.paths().count(LISTING + "?start=8") == 1  # walked to the end
+
+        server.requests.clear()
+        second = run_cron(db_path, server.url + LISTING)
+        assert second.returncode == 0, second.stderr
+        assert sorted(server.paths()) == ["/publications/field-reports.html", "/robots.txt"]
+        assert sorted(server.conditional()) == sorted(server.paths())  # both answered 304
+
+        new = Spec(29999, "Breaking Report From Aktau", date(2016, 10, 19), ["New Author"],
+                   [paragraph(__import__("random").Random(9)) for _ in range(4)])
+        write_archive(site, [new, *specs], page_size=4)
+        server.reload()
+        server.requests.clear()
+        third = run_cron(db_path, server.url + LISTING)
+        assert third.returncode == 0, third.stderr
+        listing_pages = [p for p in server.paths() if p.startswith(LISTING)]
+        assert listing_pages == [LISTING, LISTING + "?start=4"]  # one more listing page at most
+        assert new.path in server.paths()
+        assert [r["title"] for r in reports(db_path)][0] == "Breaking Report From Aktau"
+        assert len(reports(db_path)) == 13
+    runs = list(Database(db_path).query("select mode, outcome, close_reason, reports_new, listing_complete from crawls"))
+    assert runs == [
+        {"mode": "incremental", "outcome": "ok", "close_reason": "finished", "reports_new": 12, "listing_complete": 1},
+        {"mode": "incremental", "outcome": "ok", "close_reason": "finished", "reports_new": 0, "listing_complete": 1},
+        {"mode": "incremental", "outcome": "ok", "close_reason": "finished", "reports_new": 1, "listing_complete": 1},
+    ]
+
+
+def test_two_cron_runs_at_once_one_crawls_one_exits_with_the_lock_code(archive, tmp_path):
+    site, _ = archive
+    db_path = tmp_path / "data" / "c.db"
+    with SiteServer(site, delay=0.1) as server:
+        first = run_cron(db_path, server.url + LISTING, wait=False)
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first run holds the lock once it is fetching
+        second = run_cron(db_path, server.url + LISTING)
+        out, err = first.communicate(timeout=120)
+    assert second.returncode == EXIT_LOCKED
+    assert "another crawl is running" in second.stderr
+    assert first.returncode == 0, err
+    assert len(reports(db_path)) == 12
+
+
+def test_a_killed_crawl_is_completed_by_the_next_run_without_damage(archive, tmp_path):
+    site, _ = archive
+    db_path = tmp_path / "data" / "c.db"
+    with SiteServer(site, delay=0.15) as server:
+        victim = run_cron(db_path, server.url + LISTING, "-s", "CONCURRENT_REQUESTS=1", wait=False)
+        deadline = time.monotonic() + 60
+        while count_reports(db_path) < 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        victim.send_signal(signal.SIGKILL)
+        victim.communicate(timeout=30)
+        stored_before = Database(db_path)["reports"].count
+        assert 3 <= stored_before < 12
+        again = run_cron(db_path, server.url + LISTING)
+        assert again.returncode == 0, again.stderr
+    database = Database(db_path)
+    assert database.execute("pragma integrity_check").fetchone()[0] == "ok"
+    rows = list(database.query("select title_key, published, count(*) as n from reports group by 1, 2"))
+    assert len(rows) == 12 and {r["n"] for r in rows} == {1}
+    assert not (tmp_path / "data" / "jobs" / "field_reports").exists()  # finished: nothing to resume
+    log = (tmp_path / "data" / "logs" / "crawl.log").read_text()
+    assert "Resuming the interrupted crawl" in log and "catching up after an unfinished walk" in log
+    killed, completed = database.query("select finished_at, listing_complete from crawls order by id")
+    assert killed == {"finished_at": None, "listing_complete": None}
+    assert completed["listing_complete"] == 1
+
+
+def test_full_recrawl_keeps_the_previous_version_of_a_changed_report(archive, tmp_path):
+    site, specs = archive
+    db_path = tmp_path / "data" / "c.db"
+    with SiteServer(site) as server:
+        assert run_cron(db_path, server.url + LISTING).returncode == 0
+        changed = specs[5]
+        old_body = next(r["body"] for r in reports(db_path) if r["title"] == changed.title)
+        changed.paragraphs = [*changed.paragraphs[:-1], "A corrected final paragraph, added by the editors later on."]
+        write_archive(site, specs, page_size=4)
+        server.reload()
+        result = run_cron(db_path, server.url + LISTING, "--full")
+        assert result.returncode == 0, result.stderr
+    database = Database(db_path)
+    [version] = database.query("select v.version, v.body, r.body as now from report_versions v "
+                               "join reports r on r.id = v.report_id")
+    assert version["version"] == 1 and version["body"] == old_body
+    assert version["now"].endswith("added by the editors later on.")
+    last = list(database.query("select mode, reports_updated, reports_unchanged from crawls order by id"))[-1]
+    assert last == {"mode": "full", "reports_updated": 1, "reports_unchanged": 11}
+
+
+@pytest.mark.parametrize("drift,reason", [
+    (lambda html: html.replace("catItemView", "newsCard").replace("/item/", "/story/"),
+     "site drift: 1 listing page(s) linked to no report"),
+    (lambda html: html.replace('class="itemView"', 'class="articleView"'),
+     "site drift: 12 of 12 item pages had no K2 item markup"),
+])
+def test_site_drift_fails_the_run_loudly(archive, tmp_path, drift, reason):
+    site, _ = archive
+    for page in site.glob("*.html"):
+        page.write_text(drift(page.read_text()))
+    db_path = tmp_path / "data" / "c.db"
+    with SiteServer(site) as server:
+        result = run_cron(db_path, server.url + LISTING)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"caci-field-reports: the crawl failed: {reason}"
+    [run] = Database(db_path).query("select outcome, close_reason from crawls")
+    assert run == {"outcome": "failed", "close_reason": reason}
+    assert f"ERROR: Crawl failed: {reason}" in (tmp_path / "data" / "logs" / "crawl.log").read_text()
