@@ -55,6 +55,7 @@ def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
 
 REPORTS_COLUMNS: dict[str, type] = {
     "id": int, "url": str, "item_id": int, "title": str, "title_key": str, "published": str,
+    "year": int,
     "date_source": str, "issue_date": str, "author": str, "authors": str, "category": str,
     "hits": int, "tags": str, "body": str, "body_html": str, "word_count": int, "extraction": str,
     "first_seen": str, "fetched_at": str,
@@ -98,6 +99,9 @@ def ensure_schema(db: Database) -> None:
             for column, kind in spec["columns"].items():
                 if column not in have:
                     table.add_column(column, kind)
+        # Rows written before the year column existed (a no-op afterwards).
+        db.execute("update reports set year = cast(substr(published, 1, 4) as integer) "
+                   "where year is null and published is not null")
         db["reports"].create_index(["title_key", "published"], unique=True, if_not_exists=True,
                                    index_name="reports_dedup")
         db["report_urls"].create_index(["report_id"], if_not_exists=True)
@@ -113,6 +117,8 @@ def _row(report: dict[str, Any]) -> dict[str, Any]:
     row["authors"] = json.dumps(report.get("authors") or [], ensure_ascii=False)
     row["tags"] = json.dumps(report.get("tags") or [], ensure_ascii=False)
     row["title_key"] = title_key(report["title"])
+    # Stored, not computed in queries, so Datasette can facet and chart by it.
+    row["year"] = int(row["published"][:4]) if row.get("published") else None
     return row
 
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper extract FILE...`, `... demo` and `... cron`."""
+"""Command line: `python -m scraper extract FILE...`, `... demo`, `... cron` and `... serve`."""
 
 from __future__ import annotations
 
@@ -54,7 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
     p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy or project setting, as with `scrapy crawl -s`")
+    p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
+    p_serve.add_argument("db", nargs="?", default="data/caci.db", help="database (default: %(default)s)")
+    p_serve.add_argument("--port", type=int, default=8001)
+    p_serve.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        from scraper.serve import run_serve
+
+        return run_serve(Path(args.db), args.port, args.host)
     if args.command == "cron":
         from scraper.cron import run_cron
 

@@ -42,5 +42,5 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
     print(f"demo: {reports} reports stored in {db_path}, {len(failures)} pages recorded as failures:")
     for failure in failures:
         print(f"  {failure['reason']:40s} {failure['url']}")
-    print(f"demo: browse them with:  .venv/bin/datasette {db_path}")
+    print(f"demo: browse them with:  .venv/bin/python -m scraper serve {db_path}")
     return 0

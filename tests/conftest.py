@@ -52,6 +52,16 @@ def site_server():
         yield server
 
 
+@pytest.fixture(scope="session")
+def crawled_db(tmp_path_factory) -> Path:
+    """A database filled by one real crawl of the fixture site (shared: treat it as read-only)."""
+    db_path = tmp_path_factory.mktemp("crawled") / "crawl.db"
+    with SiteServer(SITE) as server:
+        result = run_crawl(f"{server.url}/publications/field-reports.html", db_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return db_path
+
+
 @pytest.fixture
 def expected_crawl() -> dict:
     """What a perfect crawl of the fixture site stores, fails on and never requests."""

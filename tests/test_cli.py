@@ -45,4 +45,4 @@ def test_demo_crawls_the_sample_site_into_a_database(tmp_path):
     count = Database(db_path)["reports"].count
     assert count == len(json.loads((SITE.parent / "expected_crawl.json").read_text())["reports"])
     assert f"{count} reports stored" in result.stdout
-    assert f"datasette {db_path}" in result.stdout
+    assert f"scraper serve {db_path}" in result.stdout

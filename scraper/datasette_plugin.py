@@ -1,0 +1,43 @@
+"""Datasette plugin: report bodies as paragraphs and highlighted search snippets, always escaped."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+logger = logging.getLogger(__name__)
+
+HIGHLIGHT = "**"  # what the canned "search" query's snippet() puts around matches
+_HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
+
+
+def paragraphs_html(text: str) -> Markup:
+    """Plain text with blank-line paragraphs as escaped <p> elements.
+
+    The table listing shows only the first (caci.css); the row page shows them all.
+    """
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    html = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return Markup(f'<div class="caci-body">{html}</div>')
+
+
+def highlighted_html(snippet: str) -> Markup:
+    """A search snippet with its matches in <mark>; everything else escaped."""
+    escaped = str(escape(snippet))
+    return Markup(_HIGHLIGHTED.sub(r"<mark>\1</mark>", escaped))
+
+
+@hookimpl
+def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
+                datasette: Any) -> Markup | None:
+    if not isinstance(value, str):
+        return None
+    if column == "body" and table in ("reports", "report_versions"):
+        return paragraphs_html(value)
+    if column == "snippet" and table is None:
+        return highlighted_html(value)
+    return None

@@ -1,0 +1,47 @@
+"""`python -m scraper serve`: the database in Datasette, read-only, with the project's metadata."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+logger = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+METADATA = HERE / "metadata.yml"
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+
+
+def datasette_metadata(database: str) -> dict[str, Any]:
+    """The project's metadata with `database` (the file's stem) where DATABASE stands."""
+    text = METADATA.read_text(encoding="utf-8")
+    return yaml.safe_load(text.replace("DATABASE", database))
+
+
+def serve_args(db_path: Path, metadata_path: Path, port: int, host: str) -> list[str]:
+    return ["serve", str(db_path), "--metadata", str(metadata_path), "--static", f"caci:{STATIC}",
+            "--template-dir", str(TEMPLATES),
+            "--host", host, "--port", str(port), "--setting", "default_page_size", "50",
+            "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000"]
+
+
+def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1") -> int:
+    from datasette.cli import cli
+
+    if not db_path.is_file():
+        print(f"serve: no database at {db_path}; crawl first (see README)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        metadata_path = Path(tmp) / "metadata.json"
+        metadata_path.write_text(json.dumps(datasette_metadata(db_path.stem)))
+        # Datasette opens a database it serves read-only: the crawl can keep writing (WAL).
+        cli.main(args=serve_args(db_path, metadata_path, port, host), prog_name="datasette",
+                 standalone_mode=False)
+    return 0

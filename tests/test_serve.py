@@ -1,0 +1,153 @@
+"""Datasette over a crawled database: search, facets, canned queries, safe rendering, read-only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import shutil
+from collections import Counter
+
+import pytest
+from datasette.app import Datasette
+
+import db as store
+from scraper.serve import STATIC, TEMPLATES, datasette_metadata
+
+DB = "crawl"  # the stem of the crawled database file
+
+
+def datasette(db_path):
+    return Datasette(files=[str(db_path)], metadata=datasette_metadata(db_path.stem),
+                     static_mounts=[("caci", str(STATIC))], template_dir=str(TEMPLATES))
+
+
+def get(ds, path):
+    async def fetch():
+        return await ds.client.get(path)
+
+    response = asyncio.run(fetch())
+    assert response.status_code == 200, (path, response.status_code, response.text[:500])
+    return response
+
+
+def rows(ds, path):
+    return get(ds, path).json()["rows"]
+
+
+@pytest.fixture(scope="module")
+def ds(crawled_db):
+    """Real Datasette (its ASGI test client) over the crawled fixture site."""
+    return datasette(crawled_db)
+
+
+def test_search_finds_body_words_and_not_chrome(ds):
+    found = rows(ds, f"/{DB}/reports.json?_search=Zürich&_shape=objects")
+    assert [r["title"] for r in found] == ["GEORGIA: SAAKASHVILI ALLIES REGROUP"]
+    for chrome in ("biweekly", "Staff Publications", "Tagged under", "Tweet"):
+        assert rows(ds, f"/{DB}/reports.json?_search={chrome}&_shape=objects") == [], chrome
+
+
+def test_search_query_highlights_matches_safely(ds):
+    [hit] = rows(ds, f"/{DB}/search.json?q=Zürich&_shape=objects")
+    assert "**Zürich**" in hit["snippet"]
+    html = get(ds, f"/{DB}/search?q=Zürich").text
+    assert "<mark>Zürich</mark>" in html
+    assert rows(ds, f"/{DB}/search.json?q=%22unbalanced&_shape=objects") == []  # no FTS syntax error
+
+
+def test_facets_count_authors_years_tags_and_category(ds, expected_crawl):
+    want = expected_crawl["reports"]
+    facets = get(ds, f"/{DB}/reports.json?_size=0").json()["facet_results"]
+    counts = {name: {r["value"]: r["count"] for r in facet["results"]} for name, facet in facets.items()}
+    assert counts["year"] == Counter(int(r["published"][:4]) for r in want)
+    assert counts["authors"] == Counter(a for r in want for a in r["authors"])
+    assert counts["tags"] == Counter(t for r in want for t in r["tags"])
+    assert counts["category"] == {"Field Reports": len(want)}
+
+
+def test_canned_queries(ds, expected_crawl):
+    want = expected_crawl["reports"]
+    per_year = rows(ds, f"/{DB}/reports_per_year.json?_shape=objects")
+    assert per_year == [{"year": y, "reports": n} for y, n in sorted(Counter(int(r["published"][:4]) for r in want).items())]
+    authors = rows(ds, f"/{DB}/prolific_authors.json?_shape=objects")
+    expected_authors = Counter(a for r in want for a in r["authors"])
+    assert [(a["author"], a["reports"]) for a in authors] == sorted(expected_authors.items(),
+                                                                   key=lambda kv: (-kv[1], kv[0]))
+    assert rows(ds, f"/{DB}/term_by_year.json?term=Zürich&_shape=objects") == [{"year": 2012, "reports": 1}]
+    assert rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")
+
+
+def test_report_page_shows_paragraphs(ds, expected_crawl):
+    report = next(r for r in expected_crawl["reports"] if r["title"] == "GEORGIA: SAAKASHVILI ALLIES REGROUP")
+    [row] = rows(ds, f"/{DB}/reports.json?title__exact=GEORGIA: SAAKASHVILI ALLIES REGROUP&_shape=objects")
+    html = get(ds, f"/{DB}/reports/{row['id']}").text
+    article = html[html.index('<article class="caci-report">'):html.index("</article>")]
+    assert "<h1>GEORGIA: SAAKASHVILI ALLIES REGROUP</h1>" in article
+    assert article.count("<p>") == len(report["body"].split("\n\n"))
+
+
+def test_internal_columns_are_hidden_in_listings(ds):
+    css = get(ds, "/caci/caci.css").text
+    for column in ("title_key", "body_html", "stats"):
+        assert f"td.col-{column}" in css
+    assert "/caci/caci.css" in get(ds, f"/{DB}/reports").text
+    assert get(ds, f"/{DB}/reports.json?_size=1").json()["columns"][:2] == ["id", "url"]  # API keeps all
+
+
+def test_hostile_title_and_body_are_escaped(crawled_db, tmp_path):
+    db_path = tmp_path / "hostile.db"
+    shutil.copy(crawled_db, db_path)
+    database = store.open_db(db_path)
+    store.upsert_report(database, {
+        "url": "https://www.cacianalyst.org/publications/field-reports/item/1-x.html", "item_id": 1,
+        "title": "<script>alert('title')</script> Report", "published": "2001-01-01",
+        "body": "First <script>alert('body')</script> paragraph.\n\n<img src=x onerror=alert(1)> second.",
+        "body_html": "<p>x</p>", "authors": ["<b>Mallory</b>"], "author": "<b>Mallory</b>",
+    })
+    report_id = next(database.query("select id from reports where item_id = 1"))["id"]
+    database.close()
+    hostile = datasette(db_path)
+    for path in (f"/hostile/reports/{report_id}", f"/hostile/reports?_search=paragraph",
+                 "/hostile/search?q=paragraph"):
+        html = get(hostile, path).text
+        assert "<script>alert(" not in html and "<img src=x" not in html and "<b>Mallory" not in html, path
+        assert "&lt;script&gt;alert(" in html, path
+
+
+def test_datasette_never_writes_to_the_database(crawled_db, tmp_path):
+    db_path = tmp_path / "readonly.db"
+    shutil.copy(crawled_db, db_path)
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    ds = datasette(db_path)
+    for path in ("/readonly/reports?_search=cotton", "/readonly/search?q=cotton", "/readonly/crawls",
+                 "/readonly/reports_per_year", "/-/dashboards/archive", "/readonly/reports/1"):
+        get(ds, path)
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    assert json.loads(get(ds, "/-/databases.json").text)[0]["is_mutable"] is True  # reads live data
+
+
+def test_chart_page_is_served(ds):
+    html = get(ds, "/-/dashboards/archive/reports-per-year").text
+    assert "vega" in html and "Reports per year" in html
+
+
+def test_datasette_reads_while_a_crawl_writes(archive, tmp_path):
+    """WAL: every read during a crawl succeeds and sees the count only grow."""
+    from scraper.devserver import SiteServer
+    from tests.conftest import run_cron
+
+    site, _ = archive
+    db_path = tmp_path / "data" / "live.db"
+    store.open_db(db_path).close()  # the file exists (empty, WAL) before Datasette opens it
+    ds = datasette(db_path)
+    seen = []
+    with SiteServer(site, delay=0.05) as server:
+        crawl = run_cron(db_path, server.url + "/publications/field-reports.html", wait=False)
+        while crawl.poll() is None:
+            seen.append(rows(ds, "/live.json?sql=select+count(*)+as+n+from+reports&_shape=objects")[0]["n"])
+        assert crawl.returncode == 0, crawl.stderr.read()
+    seen.append(rows(ds, "/live.json?sql=select+count(*)+as+n+from+reports&_shape=objects")[0]["n"])
+    assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 12
+    assert len(set(seen)) > 2  # it really read between writes
+    assert store.open_db(db_path).journal_mode == "wal"
