@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,16 +33,42 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads before it writes fails at once with "database is
+    locked" when another connection writes meanwhile; asking for the lock up front makes it
+    wait (busy_timeout) instead, so a writer elsewhere delays the crawl but never loses a row.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def check_database(path: str | Path) -> None:
+    """Raise DatabaseError if `path` exists and is not an SQLite database (nothing is written)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as f:
+            if f.read(16) != SQLITE_HEADER:
+                raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it")
+
+
 def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, with the schema ensured.
 
     A file that is not SQLite is refused with DatabaseError and left untouched.
     """
     path = Path(path)
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as f:
-            if f.read(16) != SQLITE_HEADER:
-                raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it")
+    check_database(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = Database(path)
@@ -90,7 +118,7 @@ def ensure_schema(db: Database) -> None:
     Safe on every start, and on a database an older version of this project wrote: changes
     are additive, so no row is touched.
     """
-    with db.atomic():
+    with write(db):
         for name, spec in TABLES.items():
             table = db[name]
             table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
@@ -143,7 +171,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
     if not row["title_key"]:
         raise ValueError(f"report from {row['url']} has no title words to deduplicate on")
     now = row["fetched_at"] or _now()
-    with db.atomic():
+    with write(db):
         existing = next(db.query(
             "select * from reports where title_key = ? and published = ?",
             [row["title_key"], row["published"]]), None)
@@ -200,7 +228,7 @@ def record_failure(db: Database, url: str, reason: str, when: str | None = None,
                    listing_title: str | None = None, listing_date: str | None = None) -> None:
     """Record (or count again) a page that could not be fetched or parsed."""
     when = when or _now()
-    with db.atomic():
+    with write(db):
         db.execute(
             """insert into failures (url, reason, attempts, first_seen, last_seen, listing_title, listing_date)
                values (?, ?, 1, ?, ?, ?, ?)
@@ -236,7 +264,7 @@ def last_crawl(db: Database) -> dict[str, Any] | None:
 
 
 def start_crawl(db: Database, mode: str, started_at: str | None = None) -> int:
-    with db.atomic():
+    with write(db):
         return db["crawls"].insert({"started_at": started_at or _now(), "mode": mode}).last_pk
 
 
@@ -245,7 +273,7 @@ def finish_crawl(db: Database, crawl_id: int, **fields: Any) -> None:
     if "stats" in fields:
         fields["stats"] = json.dumps(fields["stats"], default=str, sort_keys=True)
     fields.setdefault("finished_at", _now())
-    with db.atomic():
+    with write(db):
         db["crawls"].update(crawl_id, fields)
 
 

@@ -25,12 +25,14 @@ logger = logging.getLogger(__name__)
 DEFAULT_MIN_BODY_WORDS = 20
 
 # Elements whose content is never article text.
-_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "form", "button",
+_DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "button",
               "input", "select", "textarea", "img", "svg", "video", "audio", "figure", "map")
+# A form is a widget (newsletter, search) unless a stray unclosed <form> swallowed the article.
+_FORM_MAX_WORDS = 30
 # Class/id fragments of widgets pasted into the full text: share buttons, captions, plugins.
 _DROP_CLASS = re.compile(r"(share|social|addthis|sharethis|fb-|twitter|caption|credit|jcomments|"
                          r"itemImage|itemHits|itemDateModified|itemTags|itemRelated|itemNavigation)", re.I)
-_BLOCK_TAGS = {"p", "div", "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
+_BLOCK_TAGS = {"p", "div", "form", "blockquote", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6",
                "table", "tr", "section", "article", "center", "pre", "dl", "dt", "dd", "address",
                "header", "footer", "aside", "main", "hr"}
 _EM_TAGS = {"em", "i", "cite"}
@@ -122,6 +124,8 @@ class _BlockWriter:
 def _is_junk(node: Tag) -> bool:
     if node.name in _DROP_TAGS:
         return True
+    if node.name == "form":
+        return word_count(node.get_text(" ")) <= _FORM_MAX_WORDS
     if node.get("aria-hidden") == "true" or "display:none" in (node.get("style") or "").replace(" ", ""):
         return True
     marker = " ".join(node.get("class") or []) + " " + (node.get("id") or "")

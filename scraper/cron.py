@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scraper.monitor import EXIT_FAILED, exit_status
+from scraper.monitor import EXIT_FAILED, exit_status, preflight
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,9 @@ def run_cron(full: bool = False, start_url: str | None = None,
              overrides: dict[str, Any] | None = None) -> int:
     """Run one crawl unless another holds the lock; return the process exit code."""
     settings = _settings(overrides or {})
+    if problem := preflight(settings, start_url):
+        print(f"caci-field-reports: {problem[1]}", file=sys.stderr)
+        return problem[0]
     data_dir = Path(settings.get("SQLITE_PATH")).parent
     lock_path = Path(settings.get("CACI_LOCK_FILE") or data_dir / "crawl.lock")
     log_path = Path(settings.get("CACI_LOG_FILE") or data_dir / "logs" / "crawl.log")

@@ -3,14 +3,19 @@
 It serves a folder holding `routes.json` (path + query -> file, status, content type, charset)
 in the same format as the reference mirror, rewrites the real site's absolute URLs to its own
 origin, logs every request, and can answer 503 to the first N requests of a route
-(`"fail_first": N`) so retries get exercised.
+(`"fail_first": N`) so retries get exercised. Fault routes for the reliability tests:
+`"delay": s` (answer late), `"redirect": url` (302 elsewhere), `"truncate": n` (close the
+connection after n bytes of a longer promised body), and routes without a file that generate
+`"size"` bytes, `"gzip"`-encoded if asked (a decompression bomb).
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
+import sys
 import threading
 import time
 from collections import Counter
@@ -22,6 +27,15 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 SITE_ORIGIN = b"https://www.cacianalyst.org"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gives up (a timeout test, a cancelled oversized download) is expected.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class SiteServer:
@@ -44,7 +58,7 @@ class SiteServer:
         self.requests: list[dict[str, str]] = []
         self._hits: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", port), self._handler())
+        self._httpd = _QuietServer(("127.0.0.1", port), self._handler())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -99,6 +113,13 @@ class SiteServer:
             return 404, b"<html><body><h1>404 - Article not found</h1></body></html>", {"Content-Type": "text/html"}
         if hit <= route.get("fail_first", 0):
             return 503, b"<html><body>Service Unavailable</body></html>", {"Content-Type": "text/html"}
+        if route.get("delay"):
+            time.sleep(route["delay"])
+        if "redirect" in route:
+            location = route["redirect"].replace(SITE_ORIGIN.decode(), self.url)
+            return route.get("status", 302), b"", {"Location": location, "Content-Type": "text/html"}
+        if "file" not in route:  # a generated body: size bytes, optionally gzip-encoded
+            return self._generated(route)
         file = self.files / route["file"]
         body = file.read_bytes().replace(SITE_ORIGIN, self.url.encode())
         ctype = route.get("type", "text/html")
@@ -114,17 +135,32 @@ class SiteServer:
                 return 304, b"", out
         return status, body, out
 
+    @staticmethod
+    def _generated(route: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
+        body = b"<html><body>" + b"x" * route.get("size", 0) + b"</body></html>"
+        headers = {"Content-Type": "text/html; charset=utf-8"}
+        if route.get("gzip"):
+            body = gzip.compress(body, compresslevel=9)
+            headers["Content-Encoding"] = "gzip"
+        return route.get("status", 200), body, headers
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 status, body, headers = server.respond(self.path, self.headers)
+                truncate = server.routes.get(self.path, {}).get("truncate")
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if truncate:  # promise the whole body, send a part, hang up
+                    self.wfile.write(body[:truncate])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.wfile.write(body)
 
             def log_message(self, *args: Any) -> None:

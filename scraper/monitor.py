@@ -16,7 +16,23 @@ import db as store
 logger = logging.getLogger(__name__)
 
 OUTCOME_STAT = "caci/outcome"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_DATABASE = 0, 1, 2, 3, 4
+
+
+def preflight(settings: Any, start_url: str | None) -> tuple[int, str] | None:
+    """Problems that make a crawl pointless, found before it starts: (exit code, message)."""
+    from scraper.urls import CrawlScope
+
+    try:
+        CrawlScope.from_start_url(start_url or settings.get("CACI_START_URL"))
+    except ValueError as exc:
+        return EXIT_USAGE, str(exc)
+    if settings.getbool("SQLITE_ENABLED", True):
+        try:
+            store.check_database(settings.get("SQLITE_PATH"))
+        except store.DatabaseError as exc:
+            return EXIT_DATABASE, str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -148,5 +164,8 @@ class CrawlMonitor:
 def exit_status(crawler: Any) -> tuple[int, str | None]:
     """The exit code of a finished crawl and the one line that explains a failure."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    verdict = judge(stats, stats.get("finish_reason", "finished"))
+    settings = crawler.settings
+    verdict = judge(stats, stats.get("finish_reason", "finished"),
+                    settings.getfloat("CACI_MAX_FAILURE_RATE", 0.5),
+                    settings.getfloat("CACI_DRIFT_GENERIC_RATE", 0.5))
     return verdict.exit_code, verdict.message

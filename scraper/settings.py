@@ -34,6 +34,14 @@ TELNETCONSOLE_ENABLED = False
 # An unattended crawler opens no control port (newer Scrapy starts one by default).
 REMOTE_CONTROL_ENABLED = False
 
+# Retries wait: 2 s, 4 s, 8 s ... (capped at 60 s) before each new attempt.
+CACI_RETRY_BACKOFF_BASE = 2.0
+CACI_RETRY_BACKOFF_MAX = 60.0
+DOWNLOADER_MIDDLEWARES = {
+    "scraper.middlewares.ScopeRedirectMiddleware": 90,
+    "scraper.middlewares.RetryBackoffMiddleware": 560,  # just after Scrapy's RetryMiddleware (550)
+}
+
 # --- Pipelines and extensions -----------------------------------------------------------------
 ITEM_PIPELINES = {
     "pipelines.cleaning.CleaningPipeline": 300,

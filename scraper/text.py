@@ -48,12 +48,17 @@ def words(text: str | None) -> list[str]:
 
 
 def title_key(title: str | None) -> str:
-    """The dedup form of a title: case, quotes, punctuation and spacing folded away.
+    """The dedup form of a title: case, accents, quotes, punctuation and spacing folded away.
 
     "TURKMENISTAN’S  NEUTRALITY DOCTRINE " and "Turkmenistan's Neutrality Doctrine" share
-    the key "turkmenistan s neutrality doctrine".
+    the key "turkmenistan s neutrality doctrine"; "Türkmenbaşy" and "Turkmenbasy" share one
+    too (retyped titles lose diacritics). Case is folded before accents are dropped, so
+    upper- and lower-case forms of any letter meet.
     """
-    return " ".join(words(title))
+    # Dotless ı (Azerbaijani, Turkish) upper-cases to I: fold it to i like its capital.
+    text = unicodedata.normalize("NFKD", (title or "").casefold().replace("ı", "i"))
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
 
 
 def word_count(text: str | None) -> int:

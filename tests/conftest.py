@@ -83,7 +83,8 @@ def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
     """`python -m scraper cron` in a subprocess, its data (lock, log, jobs) beside `db_path`."""
     cmd = [sys.executable, "-m", "scraper", "cron", "--start-url", start_url,
            "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "RETRY_TIMES=1", "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
+           "-s", "RETRY_TIMES=1", "-s", "CACI_RETRY_BACKOFF_BASE=0.05",
+           "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     if not wait:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -95,6 +96,7 @@ def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120) -> 
     """`scrapy crawl field_reports` in a subprocess from the repo root, politeness delays off."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start_url}",
            "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "RETRY_TIMES=2", "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
+           "-s", "RETRY_TIMES=2", "-s", "CACI_RETRY_BACKOFF_BASE=0.05",
+           "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)

@@ -178,3 +178,70 @@ def test_pipeline_can_be_switched_off():
 
     with pytest.raises(NotConfigured):
         CleaningPipeline.from_crawler(get_crawler(settings_dict={"CACI_CLEANING_ENABLED": False}))
+
+
+# --- fuzzing: random and mutated HTML never crashes the cleaner ----------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TAGS = ["p", "div", "br", "span", "em", "strong", "blockquote", "ul", "li", "script", "form", "img",
+        "table", "td", "h2", "a", "iframe", "style"]
+K2_CLASSES = ["itemView", "itemTitle", "itemDateCreated", "itemIntroText", "itemFullText",
+              "itemHits", "itemTags", "catItemView", "MsoNormal", "share-buttons"]
+TEXT = st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=40)
+
+
+@st.composite
+def tag_soup(draw, depth=0):
+    parts = []
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.integers(0, 4))
+        if kind == 0 or depth > 3:
+            parts.append(draw(TEXT))
+        elif kind == 1:
+            parts.append(f"<{draw(st.sampled_from(TAGS))}>")  # unclosed
+        elif kind == 2:
+            parts.append(f"</{draw(st.sampled_from(TAGS))}>")  # stray close
+        else:
+            tag, cls = draw(st.sampled_from(TAGS)), draw(st.sampled_from(K2_CLASSES))
+            parts.append(f'<{tag} class="{cls}" onclick="x()">{draw(tag_soup(depth=depth + 1))}</{tag}>')
+    return "".join(parts)
+
+
+def check_never_crashes(html: str) -> None:
+    try:
+        report = clean_page(html, ORIGIN + "/publications/field-reports/item/1-x.html")
+    except CleaningError as exc:
+        assert str(exc)  # a reason, always
+        return
+    assert report.title and report.word_count >= 20 and len(report.published) == 10
+    assert "<script" not in report.body_html and "onclick" not in report.body_html
+
+
+@settings(max_examples=300, deadline=None)
+@given(tag_soup())
+def test_fuzz_random_tag_soup(html):
+    check_never_crashes(html)
+
+
+FUZZ_PAGES = [fixture_html(p["file"]) for p in PAGES[:6]]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(FUZZ_PAGES), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 400),
+                                                      st.sampled_from(["cut", "delete", "insert", "dup"])),
+                                            min_size=1, max_size=6), TEXT)
+def test_fuzz_mutated_fixture_pages(page, mutations, junk):
+    """Real pages cut short, with spans deleted, duplicated or junk inserted anywhere."""
+    html = page
+    for where, length, how in mutations:
+        at = int(where * len(html))
+        if how == "cut":
+            html = html[:at]
+        elif how == "delete":
+            html = html[:at] + html[at + length:]
+        elif how == "insert":
+            html = html[:at] + junk + html[at:]
+        else:
+            html = html[:at] + html[at:at + length] * 2 + html[at + length:]
+    check_never_crashes(html)

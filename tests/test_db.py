@@ -167,3 +167,40 @@ def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path):
     assert list(database.query("select url, reason, listing_title from failures")) == [
         {"url": "u", "reason": "r", "listing_title": None}]
     assert {"crawls", "report_versions"} <= set(database.table_names())
+
+
+# --- properties of the dedup rule ---------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TITLE_WORDS = st.lists(st.text(alphabet="abcdefghijklmnopqrstuvwxyzäöüçşğ", min_size=1, max_size=8),
+                       min_size=1, max_size=6)
+VARIANT = st.sampled_from([
+    lambda t: t, str.upper, str.lower, str.title,
+    lambda t: t.replace(" ", "  "), lambda t: " " + t + " ", lambda t: t.replace(" ", "\u00a0"),
+    lambda t: t.replace("'", "’"), lambda t: t.replace("'", "‘"), lambda t: f"“{t}”", lambda t: f'"{t}"',
+])
+DATES = st.dates(min_value=__import__("datetime").date(2000, 1, 1), max_value=__import__("datetime").date(2016, 12, 31))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(words=TITLE_WORDS, variants=st.lists(VARIANT, min_size=1, max_size=4), day=DATES,
+       other_day=DATES)
+def test_dedup_rule(tmp_path_factory, words, variants, day, other_day):
+    """Variants of one title on one date are one report, stored idempotently; another date is
+    always another report."""
+    database = store.open_db(tmp_path_factory.mktemp("prop") / "p.db")
+    title = f"{words[0]}'s " + " ".join(words[1:])
+    for i, variant in enumerate(variants):
+        store.upsert_report(database, REPORT | {"title": variant(title), "published": day.isoformat(),
+                                                "url": f"{REPORT['url']}?v={i}", "item_id": 100 + i})
+    assert database["reports"].count == 1
+    before = list(database.query("select * from reports"))
+    assert store.upsert_report(database, REPORT | {"title": variants[0](title), "published": day.isoformat(),
+                                                   "url": f"{REPORT['url']}?v=0", "item_id": 100}) == "unchanged"
+    assert list(database.query("select * from reports")) == before
+    if other_day != day:
+        store.upsert_report(database, REPORT | {"title": title, "published": other_day.isoformat(),
+                                                "url": REPORT["url"] + "?other", "item_id": 999})
+        assert database["reports"].count == 2
+    database.close()

@@ -66,3 +66,46 @@ def test_sentences_starting_with_by_are_not_bylines(text):
 
 def test_clean_ws():
     assert clean_ws(" a\u00a0\u00a0b\n\tc\u200b ") == "a b c"
+
+
+# --- properties of the dedup key ----------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORD = st.text(alphabet=st.characters(whitelist_categories=["Lu", "Ll", "Nd"]), min_size=1, max_size=12)
+TITLES = st.lists(WORD, min_size=1, max_size=10)
+QUOTES = {"'": "’", '"': "“"}
+
+
+@given(TITLES)
+def test_title_key_is_idempotent(words):
+    key = title_key(" ".join(words))
+    assert title_key(key) == key
+
+
+@given(TITLES, st.lists(st.sampled_from([" ", "  ", "\t", "\u00a0", "\n", " – ", ": ", ", "]), min_size=9, max_size=9))
+def test_title_key_ignores_spacing_and_punctuation_between_words(words, separators):
+    plain = " ".join(words)
+    spaced = "".join(w + separators[i % len(separators)] for i, w in enumerate(words))
+    assert title_key(spaced) == title_key(plain)
+
+
+@given(TITLES)
+def test_title_key_ignores_case(words):
+    title = " ".join(words)
+    assert title_key(title.upper()) == title_key(title.lower()) == title_key(title)
+
+
+@given(TITLES, st.sampled_from(list(QUOTES.items())))
+def test_title_key_ignores_the_kind_of_quotes(words, quotes):
+    straight, curly = quotes
+    title = f"{words[0]}{straight}s " + " ".join(words[1:])
+    assert title_key(title) == title_key(title.replace(straight, curly))
+
+
+@settings(max_examples=200)
+@given(TITLES, TITLES)
+def test_title_key_keeps_different_word_sequences_apart(a, b):
+    if [w.casefold() for w in a] != [w.casefold() for w in b]:
+        assert title_key(" ".join(a)) != title_key(" ".join(b)) or \
+            " ".join(a).casefold().split() == " ".join(b).casefold().split()

@@ -9,8 +9,7 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from scraper.monitor import exit_status
-from scraper.urls import CrawlScope
+from scraper.monitor import exit_status, preflight
 
 logger = logging.getLogger(__name__)
 
@@ -21,12 +20,9 @@ class Command(ScrapyCrawl):
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
-        start_url = opts.spargs.get("start_url") or crawler.settings.get("CACI_START_URL")
-        try:
-            CrawlScope.from_start_url(start_url)
-        except ValueError as exc:  # say what is wrong with the URL, without a traceback
-            print(f"caci-field-reports: {exc}", file=sys.stderr)
-            self.exitcode = 2
+        if problem := preflight(crawler.settings, opts.spargs.get("start_url")):
+            self.exitcode, message = problem  # say what is wrong, without a traceback
+            print(f"caci-field-reports: {message}", file=sys.stderr)
             return
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()

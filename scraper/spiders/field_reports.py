@@ -158,13 +158,15 @@ class FieldReportsSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
         reason = describe_failure(failure)
+        # A redirect's failure carries the target; the page we asked for is the first URL.
+        url = (request.meta.get("redirect_urls") or [request.url])[0]
         if request.meta.get("caci_start"):
             stat = UNREACHABLE_STAT if is_unreachable(failure) else START_FAILED_STAT
-            self.crawler.stats.set_value(stat, f"{request.url}: {reason}")
+            self.crawler.stats.set_value(stat, f"{url}: {reason}")
         if request.meta.get("caci_listing"):
             self.crawler.stats.inc_value("caci/listing_failed")
-        logger.warning("Cannot fetch %s: %s", request.url, reason)
+        logger.warning("Cannot fetch %s: %s", url, reason)
         listing = request.cb_kwargs.get("listing")
-        yield PageFailure(url=request.url, reason=f"fetch: {reason}", fetched_at=_now(),
+        yield PageFailure(url=url, reason=f"fetch: {reason}", fetched_at=_now(),
                           listing_title=listing.title if listing else None,
                           listing_date=listing.published if listing else None)
