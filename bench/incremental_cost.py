@@ -1,6 +1,6 @@
 """Incremental cost: requests a re-crawl makes over an unchanged archive, and with 1 new report.
 
-Usage: .venv/bin/python bench/incremental.py [--sizes 100 1000 3000]
+Usage: .venv/bin/python bench/incremental_cost.py [--sizes 100 1000 3000]
 For each N: a first full crawl of a fresh local archive, a re-crawl of it unchanged, then a
 re-crawl after one new report appears at the top of the listing. Counts come from the local
 server's request log (what the site would see), so they include robots.txt and 304 answers.

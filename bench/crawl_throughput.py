@@ -1,0 +1,72 @@
+"""Crawl throughput: the full pipeline against a fetch-only baseline, on local archives.
+
+Usage: .venv/bin/python bench/crawl_throughput.py [--sizes 100 1000 3000] [--rounds 3]
+For each size: a generated archive served on 127.0.0.1 (bench/make_archive.py), then, in
+alternating order, the baseline spider (fetches the same listing and item pages, yields
+nothing) and our crawl (spider + cleaning + SQLite storage into a fresh database), each in its
+own process, politeness off, 8 requests in flight. Prints medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scraper.devserver import SiteServer  # noqa: E402
+from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
+
+LISTING = "/publications/field-reports.html"
+
+
+def run(mode: str, start_url: str, db: Path, urls: Path) -> dict:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "_crawl_runner.py"), mode, start_url,
+                          str(db), str(urls)], cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        sys.exit(f"{mode} crawl failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 3000])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
+    print("| reports | baseline pages/s | our pages/s | ratio | our reports/s | ms per report | "
+          "CPU s (ours / baseline) | peak RSS MB (ours / baseline) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for n in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            site = Path(tmp) / "site"
+            write_archive(site, archive_specs(n, seed=n), page_size=4)
+            routes = json.loads((site / "routes.json").read_text())
+            results: dict[str, list[dict]] = {"baseline": [], "ours": []}
+            with SiteServer(site, validators=False) as server:
+                pages = [p for p in routes if "/item/" in p or (p.startswith(LISTING) and "limitstart" not in p)]
+                urls = Path(tmp) / "urls.txt"
+                urls.write_text("\n".join(server.url + p for p in pages))
+                for r in range(args.rounds):
+                    for mode in (("baseline", "ours") if r % 2 == 0 else ("ours", "baseline")):
+                        db = Path(tmp) / f"{mode}-{r}.db"
+                        results[mode].append(run(mode, server.url + LISTING, db, urls))
+        med = {m: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for m, rs in results.items()}
+        base, ours = med["baseline"], med["ours"]
+        base_rate, our_rate = base["responses"] / base["wall"], ours["responses"] / ours["wall"]
+        print(f"| {n} | {base_rate:.0f} | {our_rate:.0f} | {our_rate / base_rate:.2f} | "
+              f"{ours['reports'] / ours['wall']:.0f} | {1000 * ours['wall'] / max(1, ours['reports']):.1f} | "
+              f"{ours['cpu']:.1f} / {base['cpu']:.1f} | {ours['rss_mb']:.0f} / {base['rss_mb']:.0f} |",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
