@@ -47,6 +47,9 @@ def main() -> int:
                         "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "HTTPCACHE_ENABLED": False,
                         "LOG_LEVEL": "WARNING", "SQLITE_PATH": db_path, "RETRY_ENABLED": False}.items():
         settings.set(name, value, priority="cmdline")
+    for pair in filter(None, os.environ.get("CACI_BENCH_SET", "").split(",")):  # e.g. X=1,Y=2
+        name, value = pair.split("=", 1)
+        settings.set(name, value, priority="cmdline")
     if mode == "baseline":
         settings.set("ITEM_PIPELINES", {}, priority="cmdline")
         settings.set("EXTENSIONS", {}, priority="cmdline")
@@ -62,10 +65,13 @@ def main() -> int:
     else:
         process.start()
     stats = crawler.stats.get_stats()
+    me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
         "wall": time.perf_counter() - started,
-        "cpu": time.process_time() - cpu,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # the crawler process plus its cleaning workers (joined by now, so counted)
+        "cpu": time.process_time() - cpu + workers.ru_utime + workers.ru_stime,
+        "rss_mb": me.ru_maxrss / 1024,
+        "worker_rss_mb": workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),
         "reports": stats.get("sqlite/inserted", 0) + stats.get("sqlite/duplicate", 0),
     }))

@@ -42,8 +42,8 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | our reports/s | ms per report | "
-          "CPU s (ours / baseline) | peak RSS MB (ours / baseline) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "CPU s (ours / baseline) | peak RSS MB (ours / baseline) | cleaning worker RSS MB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             site = Path(tmp) / "site"
@@ -63,7 +63,8 @@ def main() -> int:
         base_rate, our_rate = base["responses"] / base["wall"], ours["responses"] / ours["wall"]
         print(f"| {n} | {base_rate:.0f} | {our_rate:.0f} | {our_rate / base_rate:.2f} | "
               f"{ours['reports'] / ours['wall']:.0f} | {1000 * ours['wall'] / max(1, ours['reports']):.1f} | "
-              f"{ours['cpu']:.1f} / {base['cpu']:.1f} | {ours['rss_mb']:.0f} / {base['rss_mb']:.0f} |",
+              f"{ours['cpu']:.1f} / {base['cpu']:.1f} | {ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
+              f"{ours['worker_rss_mb']:.0f} |",
               flush=True)
     return 0
 

@@ -75,6 +75,9 @@ def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
         # Readers (Datasette) never block the crawl for long: WAL, and writers wait, not fail.
         db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         db.enable_wal()
+        # In WAL mode NORMAL still never corrupts the file, even on SIGKILL; it only skips the
+        # fsync per commit (a power cut may lose the last reports, which the next run re-fetches).
+        db.execute("PRAGMA synchronous = NORMAL")
         ensure_schema(db)
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"cannot open {path}: {exc}") from exc

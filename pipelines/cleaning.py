@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import html as html_lib
 import logging
+import multiprocessing
+import os
 import re
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +21,7 @@ from bs4.element import Comment, Doctype, ProcessingInstruction
 from scrapy.exceptions import NotConfigured
 
 from scraper.items import PageFailure, RawPage, Report
-from scraper.pages import ItemPage, ListingEntry, base_url, make_soup, parse_item
+from scraper.pages import ItemPage, ListingEntry, make_soup, parse_item
 from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
 from scraper.urls import item_id
 
@@ -308,7 +313,7 @@ def _finish(report: Report, min_words: int) -> Report:
 
 def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at: str,
              min_words: int) -> Report:
-    base = base_url(page.soup, url)
+    base = page.base
     intro = extract_blocks(page.intro, base)
     full = extract_blocks(page.fulltext, base)
     byline = take_byline(intro) or take_byline(full)
@@ -412,35 +417,80 @@ def clean_page(html: str, url: str, listing: ListingEntry | None = None,
     return clean_generic(html, url, listing, fetched_at, min_words)
 
 
-class CleaningPipeline:
-    """Turns each RawPage into a Report, or into a PageFailure that says why it could not."""
+def cleaning_workers(setting: str | int | None) -> int:
+    """Worker processes for cleaning: "auto" leaves one core to Scrapy and uses the rest (≤ 2)."""
+    if setting in (None, "", "auto"):
+        return min(2, (os.cpu_count() or 1) - 1)
+    return max(0, int(setting))
 
-    def __init__(self, stats: Any, min_words: int = DEFAULT_MIN_BODY_WORDS) -> None:
+
+def _clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
+    """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
+    try:
+        return clean_page(item.html, item.url, item.listing, item.fetched_at, min_words)
+    except CleaningError as exc:
+        reason = f"parse: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the page: record it instead
+        logger.exception("Unexpected error cleaning %s", item.url)
+        reason = f"parse: internal error: {type(exc).__name__}: {exc}"
+    listing = item.listing
+    return PageFailure(url=item.url, reason=reason, fetched_at=item.fetched_at,
+                       listing_title=listing.title if listing else None,
+                       listing_date=listing.published if listing else None)
+
+
+class CleaningPipeline:
+    """Turns each RawPage into a Report, or into a PageFailure that says why it could not.
+
+    Cleaning is CPU work (HTML trees); with CACI_CLEANING_WORKERS > 0 it runs in worker
+    processes, so parsing pages and fetching the next ones use different cores.
+    """
+
+    def __init__(self, stats: Any, min_words: int = DEFAULT_MIN_BODY_WORDS, workers: int = 0) -> None:
         self.stats = stats
         self.min_words = min_words
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CleaningPipeline:
         settings = crawler.settings
         if not settings.getbool("CACI_CLEANING_ENABLED", True):
             raise NotConfigured("CACI_CLEANING_ENABLED is off")
-        return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS", DEFAULT_MIN_BODY_WORDS))
+        return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS", DEFAULT_MIN_BODY_WORDS),
+                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS", "auto")))
 
-    def process_item(self, item: Any) -> Any:
+    def open_spider(self) -> None:
+        if self.workers:
+            # spawn, not fork: the crawler process has threads, and a forked lock can hang.
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def close_spider(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    async def _clean(self, item: RawPage) -> Report | PageFailure:
+        if self.pool is None:
+            return _clean_or_fail(item, self.min_words)
+        try:
+            return await asyncio.wrap_future(self.pool.submit(_clean_or_fail, item, self.min_words))
+        except BrokenProcessPool:
+            logger.error("A cleaning worker died; cleaning in the crawler process from now on")
+            self.pool = None
+            return _clean_or_fail(item, self.min_words)
+
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, RawPage):
             return item
-        try:
-            report = clean_page(item.html, item.url, item.listing, item.fetched_at, self.min_words)
-        except CleaningError as exc:
+        result = await self._clean(item)
+        if isinstance(result, PageFailure):
             self.stats.inc_value("cleaning/failed")
-            logger.warning("Cannot clean %s: %s", item.url, exc)
-            listing = item.listing
-            return PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at,
-                               listing_title=listing.title if listing else None,
-                               listing_date=listing.published if listing else None)
-        self.stats.inc_value(f"cleaning/{report.extraction}")
-        if report.date_source != "item":
-            self.stats.inc_value(f"cleaning/date_from_{report.date_source}")
+            logger.warning("Cannot clean %s: %s", item.url, result.reason)
+            return result
+        self.stats.inc_value(f"cleaning/{result.extraction}")
+        if result.date_source != "item":
+            self.stats.inc_value(f"cleaning/date_from_{result.date_source}")
             logger.info("%s has no item date; used the %s date %s", item.url,
-                        report.date_source, report.published)
-        return report
+                        result.date_source, result.published)
+        return result

@@ -71,6 +71,7 @@ SQLITE_PATH = "data/caci.db"
 SQLITE_ENABLED = True
 CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
+CACI_CLEANING_WORKERS = "auto"  # processes that clean pages beside the crawl; "auto": cores - 1, ≤ 2
 CACI_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
 CACI_FULL_CRAWL = False
 CACI_INCREMENTAL_STOP_PAGES = 1

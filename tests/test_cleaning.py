@@ -157,20 +157,35 @@ def test_render_html_sanitises():
     assert html == f'<p>Hi there <a href="{ORIGIN}/item/1.html">link</a> <strong>bold</strong></p>'
 
 
-def test_pipeline_turns_raw_pages_into_reports_or_failures():
-    crawler = get_crawler(settings_dict={"CACI_MIN_BODY_WORDS": 20})
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
+def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
+    import asyncio
+
+    crawler = get_crawler(settings_dict={"CACI_MIN_BODY_WORDS": 20, "CACI_CLEANING_WORKERS": workers})
     crawler.stats.open_spider()  # a bare crawler's stats collector needs opening by hand
     pipeline = CleaningPipeline.from_crawler(crawler)
+    pipeline.open_spider()
     html = (SITE / "item-7102.html").read_text()
-    report = pipeline.process_item(RawPage(url=ORIGIN + "/publications/field-reports/item/7102-x.html",
-                                           html=html, fetched_at="2026-01-01T00:00:00+00:00"))
-    assert isinstance(report, Report) and report.item_id == 7102
-    failure = pipeline.process_item(RawPage(url=ORIGIN + "/y", html="", fetched_at="t"))
-    assert isinstance(failure, PageFailure) and failure.reason == "parse: empty page: the response had no content"
-    assert crawler.stats.get_value("cleaning/k2") == 1
-    assert crawler.stats.get_value("cleaning/failed") == 1
     other = object()
-    assert pipeline.process_item(other) is other
+    items = [RawPage(url=ORIGIN + "/publications/field-reports/item/7102-x.html", html=html,
+                     fetched_at="2026-01-01T00:00:00+00:00"),
+             RawPage(url=ORIGIN + "/y", html="", fetched_at="t"),
+             RawPage(url=ORIGIN + "/z", html=b"<p>bytes, not text</p>", fetched_at="t"),  # a bug's shape
+             other]
+
+    async def run_all():
+        return [await pipeline.process_item(item) for item in items]
+
+    try:
+        report, empty, broken, passed = asyncio.run(run_all())
+    finally:
+        pipeline.close_spider()
+    assert isinstance(report, Report) and report.item_id == 7102
+    assert isinstance(empty, PageFailure) and empty.reason == "parse: empty page: the response had no content"
+    assert isinstance(broken, PageFailure) and broken.reason.startswith("parse: internal error: TypeError")
+    assert passed is other
+    assert crawler.stats.get_value("cleaning/k2") == 1
+    assert crawler.stats.get_value("cleaning/failed") == 2
 
 
 def test_pipeline_can_be_switched_off():
