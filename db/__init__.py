@@ -22,7 +22,8 @@ SCHEMA_VERSION = 2
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.
-CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html")
+CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html",
+                   "author_bio")
 
 
 class DatabaseError(RuntimeError):
@@ -89,7 +90,7 @@ REPORTS_COLUMNS: dict[str, type] = {
     "year": int,
     "date_source": str, "issue_date": str, "author": str, "authors": str, "category": str,
     "hits": int, "tags": str, "body": str, "body_html": str, "word_count": int, "extraction": str,
-    "first_seen": str, "fetched_at": str,
+    "first_seen": str, "fetched_at": str, "author_bio": str, "categories": str,
 }
 TABLES: dict[str, dict[str, Any]] = {
     "reports": {"columns": REPORTS_COLUMNS, "pk": "id",
@@ -105,6 +106,10 @@ TABLES: dict[str, dict[str, Any]] = {
                                     "title": str, "body": str},
                         "pk": ("report_id", "version"),
                         "foreign_keys": [("report_id", "reports", "id")]},
+    "digest_items": {"columns": {"report_id": int, "position": int, "headline": str, "text": str,
+                                 "source": str},
+                     "pk": ("report_id", "position"),
+                     "foreign_keys": [("report_id", "reports", "id")]},
     "crawls": {"columns": {"id": int, "started_at": str, "finished_at": str, "mode": str,
                            "close_reason": str, "outcome": str, "pages_fetched": int,
                            "listing_pages": int, "item_pages": int, "reports_new": int,
@@ -138,16 +143,19 @@ def ensure_schema(db: Database) -> None:
         db["report_urls"].create_index(["report_id"], if_not_exists=True)
     if not db["reports_fts"].exists():
         db["reports"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+    if not db["digest_items_fts"].exists():
+        db["digest_items"].enable_fts(["headline", "text"], create_triggers=True, tokenize="porter")
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def _row(report: dict[str, Any]) -> dict[str, Any]:
     row = {k: report.get(k) for k in (
         "url", "item_id", "title", "published", "date_source", "issue_date", "author", "category",
-        "hits", "body", "body_html", "word_count", "extraction", "fetched_at")}
+        "hits", "body", "body_html", "word_count", "extraction", "fetched_at", "author_bio")}
     row["authors"] = json.dumps(report.get("authors") or [], ensure_ascii=False)
     row["tags"] = json.dumps(report.get("tags") or [], ensure_ascii=False)
     row["title_key"] = title_key(report["title"])
+    row["categories"] = json.dumps([report["category"]] if report.get("category") else [], ensure_ascii=False)
     # Stored, not computed in queries, so Datasette can facet and chart by it.
     row["year"] = int(row["published"][:4]) if row.get("published") else None
     return row
@@ -192,20 +200,24 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 _keep_version(db, known)
                 db["reports"].update(report_id, row)
                 status = "updated"
+            _store_digest(db, report_id, report.get("digest_items"))
         else:
             report_id = existing["id"]
             url_known = db.execute("select 1 from report_urls where url = ? and report_id = ?",
                                    [row["url"], report_id]).fetchone() is not None
             speaks = row["url"] == existing["url"] or _preferred(row["item_id"], existing["item_id"])
+            # An article listed in two sections is one report that knows both.
+            row["categories"] = _merged(existing["categories"], row["categories"])
             if speaks:
                 changed = any(row[c] != existing[c] for c in CONTENT_COLUMNS) or row["url"] != existing["url"]
                 if existing["title"] != row["title"] or existing["body"] != row["body"]:
                     _keep_version(db, existing)
                 db["reports"].update(report_id, row)
+                _store_digest(db, report_id, report.get("digest_items"))
             else:
                 changed = False
-                db.execute("update reports set hits = max(coalesce(hits, 0), coalesce(?, 0)) where id = ?",
-                           [row["hits"], report_id])
+                db.execute("update reports set hits = max(coalesce(hits, 0), coalesce(?, 0)), "
+                           "categories = ? where id = ?", [row["hits"], row["categories"], report_id])
             status = "duplicate" if not url_known else ("updated" if changed else "unchanged")
         db.execute(
             """insert into report_urls (url, report_id, item_id, first_seen, last_seen)
@@ -216,6 +228,19 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
         )
         db.execute("delete from failures where url = ?", [row["url"]])
     return status
+
+
+def _merged(old_json: str | None, new_json: str) -> str:
+    """The union of two JSON lists of section names, sorted (the same whatever the crawl order)."""
+    return json.dumps(sorted({*json.loads(old_json or "[]"), *json.loads(new_json)}), ensure_ascii=False)
+
+
+def _store_digest(db: Database, report_id: int, pieces: list[dict[str, Any]] | None) -> None:
+    """Replace a report's digest pieces (a news digest page's short news items)."""
+    db.execute("delete from digest_items where report_id = ?", [report_id])
+    for piece in pieces or []:
+        db.execute("insert into digest_items (report_id, position, headline, text, source) values (?, ?, ?, ?, ?)",
+                   [report_id, piece["position"], piece["headline"], piece["text"], piece.get("source")])
 
 
 def _keep_version(db: Database, old: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import os
 import re
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin
@@ -20,7 +20,9 @@ from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 from scrapy.exceptions import NotConfigured
 
+from pipelines.structure import digest_pieces, label_sections, take_author_bio
 from scraper.items import PageFailure, RawPage, Report
+from scraper.sections import NEWS_DIGEST
 from scraper.pages import ItemPage, ListingEntry, make_soup, parse_item
 from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
 from scraper.urls import item_id
@@ -312,7 +314,7 @@ def _finish(report: Report, min_words: int) -> Report:
 
 
 def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at: str,
-             min_words: int) -> Report:
+             min_words: int, section: str | None = None) -> Report:
     base = page.base
     intro = extract_blocks(page.intro, base)
     full = extract_blocks(page.fulltext, base)
@@ -321,7 +323,10 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
         take_byline(full)
     if intro and full and intro_is_repeated(intro, full):
         intro = []
-    blocks = intro + full
+    blocks = label_sections(intro + full)
+    author_bio = take_author_bio(blocks)
+    category = page.category or section
+    pieces = digest_pieces(blocks) if category == NEWS_DIGEST else []
     title = page.title or (listing.title if listing else None)
     if not title:
         raise CleaningError("no title: the item has no itemTitle and the listing gave none")
@@ -337,7 +342,7 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
             issue_date=byline.issue_date if byline else None,
             author=byline.author if byline else None,
             authors=list(byline.authors) if byline else [],
-            category=page.category,
+            category=category,
             hits=page.hits,
             tags=page.tags,
             body=body,
@@ -345,13 +350,15 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
             word_count=word_count(body),
             extraction="k2",
             fetched_at=fetched_at,
+            author_bio=author_bio,
+            digest_items=[asdict(p) for p in pieces],
         ),
         min_words,
     )
 
 
 def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at: str,
-                  min_words: int) -> Report:
+                  min_words: int, section: str | None = None) -> Report:
     """A page without K2 item markup: trafilatura's extraction, flagged as `generic`."""
     import trafilatura
 
@@ -384,7 +391,7 @@ def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at:
             issue_date=byline.issue_date if byline else None,
             author=" and ".join(authors) or None,
             authors=authors,
-            category=None,
+            category=section,
             hits=None,
             tags=list(getattr(doc, "tags", None) or []),
             body=body,
@@ -400,7 +407,7 @@ def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at:
 
 def clean_page(html: str, url: str, listing: ListingEntry | None = None,
                fetched_at: str | None = None, min_words: int = DEFAULT_MIN_BODY_WORDS,
-               prefer_canonical: bool = False) -> Report:
+               prefer_canonical: bool = False, section: str | None = None) -> Report:
     """The clean report of one item page; raises CleaningError with the reason if there is none.
 
     `prefer_canonical` reports the page's `<link rel="canonical">` as its URL (for saved files,
@@ -413,8 +420,8 @@ def clean_page(html: str, url: str, listing: ListingEntry | None = None,
     if prefer_canonical and page.canonical:
         url = page.canonical
     if page.is_k2_item:
-        return clean_k2(page, url, listing, fetched_at, min_words)
-    return clean_generic(html, url, listing, fetched_at, min_words)
+        return clean_k2(page, url, listing, fetched_at, min_words, section)
+    return clean_generic(html, url, listing, fetched_at, min_words, section)
 
 
 def cleaning_workers(setting: str | int | None) -> int:
@@ -424,10 +431,23 @@ def cleaning_workers(setting: str | int | None) -> int:
     return max(0, int(setting))
 
 
+def _die_with_parent() -> None:
+    """In a cleaning worker: be terminated when the crawler process dies, even by SIGKILL,
+    rather than linger (Linux's PR_SET_PDEATHSIG; elsewhere the pool's own shutdown does)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
     """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
     try:
-        return clean_page(item.html, item.url, item.listing, item.fetched_at, min_words)
+        return clean_page(item.html, item.url, item.listing, item.fetched_at, min_words,
+                          section=item.section)
     except CleaningError as exc:
         reason = f"parse: {exc}"
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the page: record it instead
@@ -463,7 +483,8 @@ class CleaningPipeline:
     def open_spider(self) -> None:
         if self.workers:
             # spawn, not fork: the crawler process has threads, and a forked lock can hang.
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_die_with_parent)
 
     def close_spider(self) -> None:
         if self.pool is not None:

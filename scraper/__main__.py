@@ -52,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     p_cron = sub.add_parser("cron", help="one locked, logged crawl for cron (incremental unless --full)")
     p_cron.add_argument("--full", action="store_true", help="re-walk the whole listing, re-fetch every report")
     p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
+    p_cron.add_argument("--sections", help='"all", or section slugs with commas (default: Field Reports alone)')
     p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         from scraper.cron import run_cron
 
         overrides = dict(item.split("=", 1) for item in args.set)
-        return run_cron(full=args.full, start_url=args.start_url, overrides=overrides)
+        return run_cron(full=args.full, start_url=args.start_url, overrides=overrides, sections=args.sections)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
         return extract(args.files)

@@ -43,16 +43,21 @@ def _log_to(path: Path, max_bytes: int, backups: int) -> logging.Handler:
 
 
 def run_cron(full: bool = False, start_url: str | None = None,
-             overrides: dict[str, Any] | None = None) -> int:
-    """Run one crawl unless another holds the lock; return the process exit code."""
+             overrides: dict[str, Any] | None = None, sections: str | None = None) -> int:
+    """Run one crawl unless another holds the lock; return the process exit code.
+
+    `sections` ("all", or slugs with commas) crawls those sections with the `analyst` spider;
+    without it, the Field Reports alone.
+    """
     settings = _settings(overrides or {})
-    if problem := preflight(settings, start_url):
+    if problem := preflight(settings, start_url, sections):
         print(f"caci-field-reports: {problem[1]}", file=sys.stderr)
         return problem[0]
     data_dir = Path(settings.get("SQLITE_PATH")).parent
     lock_path = Path(settings.get("CACI_LOCK_FILE") or data_dir / "crawl.lock")
     log_path = Path(settings.get("CACI_LOG_FILE") or data_dir / "logs" / "crawl.log")
-    jobdir = Path(settings.get("JOBDIR") or data_dir / "jobs" / "field_reports")
+    spider = "analyst" if sections else "field_reports"
+    jobdir = Path(settings.get("JOBDIR") or data_dir / "jobs" / spider)
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a+") as lock:
         try:
@@ -69,13 +74,14 @@ def run_cron(full: bool = False, start_url: str | None = None,
         handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES", 5 * 1024 * 1024),
                           settings.getint("CACI_LOG_BACKUPS", 5))
         try:
-            return _crawl(settings, jobdir, full, start_url)
+            return _crawl(settings, jobdir, full, start_url, spider, sections)
         finally:
             logging.getLogger().removeHandler(handler)
             handler.close()
 
 
-def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None) -> int:
+def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spider: str,
+           sections: str | None) -> int:
     from scrapy.crawler import CrawlerProcess
 
     if jobdir.exists():
@@ -83,10 +89,12 @@ def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None) -> in
     settings.set("JOBDIR", str(jobdir), priority="cmdline")
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # our rotating file only
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler("field_reports")
+    crawler = process.create_crawler(spider)
     kwargs: dict[str, Any] = {"full": "1" if full else "0"}
     if start_url:
         kwargs["start_url"] = start_url
+    if sections:
+        kwargs["sections"] = sections
     try:
         process.crawl(crawler, **kwargs)
         process.start()

@@ -17,6 +17,7 @@ class RawPage:
     fetched_at: str
     status: int = 200
     listing: ListingEntry | None = None
+    section: str | None = None  # the section whose listing led here, as the site names it
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Report:
     word_count: int = 0
     extraction: str = "k2"  # k2 | generic (trafilatura on a page without K2 item markup)
     fetched_at: str = ""
+    author_bio: str | None = None  # an analytical article's closing "AUTHOR'S BIO:", out of the body
+    digest_items: list[dict[str, Any]] = field(default_factory=list)  # a news digest's pieces
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -55,9 +55,9 @@ class ScopeRedirectMiddleware:
     def process_request(self, request: Request) -> None:
         if not request.meta.get("redirect_urls"):
             return None
-        scope = getattr(self.crawler.spider, "scope", None)
-        if scope is None or scope.item_url(request.url) or scope.listing_url(request.url):
+        spider = self.crawler.spider
+        if not hasattr(spider, "in_scope") or spider.in_scope(request.url):
             return None
-        if request.url.endswith("/robots.txt") and scope.rebase(request.url):
+        if request.url.endswith("/robots.txt"):
             return None
         raise IgnoreRequest(f"redirected out of the crawl's scope to {request.url}")

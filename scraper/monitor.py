@@ -19,12 +19,15 @@ OUTCOME_STAT = "caci/outcome"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_DATABASE = 0, 1, 2, 3, 4
 
 
-def preflight(settings: Any, start_url: str | None) -> tuple[int, str] | None:
+def preflight(settings: Any, start_url: str | None, sections: str | None = None) -> tuple[int, str] | None:
     """Problems that make a crawl pointless, found before it starts: (exit code, message)."""
+    from scraper.sections import parse_sections
     from scraper.urls import CrawlScope
 
     try:
         CrawlScope.from_start_url(start_url or settings.get("CACI_START_URL"))
+        if sections is not None:
+            parse_sections(sections)
     except ValueError as exc:
         return EXIT_USAGE, str(exc)
     if settings.getbool("SQLITE_ENABLED", True):

@@ -92,9 +92,10 @@ def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    """`scrapy crawl field_reports` in a subprocess from the repo root, politeness delays off."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start_url}",
+def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120,
+              spider: str = "field_reports") -> subprocess.CompletedProcess:
+    """`scrapy crawl <spider>` in a subprocess from the repo root, politeness delays off."""
+    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"start_url={start_url}",
            "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
            "-s", "RETRY_TIMES=2", "-s", "CACI_RETRY_BACKOFF_BASE=0.05",
            "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]

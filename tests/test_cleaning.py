@@ -38,7 +38,7 @@ def test_fixture_page_matches_its_expected_report(page):
     assert report.title == page["title"]
     assert report.published == page["published"]
     assert report.author == page["author"]
-    for key in ("authors", "category", "hits", "tags", "extraction"):
+    for key in ("authors", "category", "hits", "tags", "extraction", "author_bio", "digest_items"):
         if key in page:
             assert getattr(report, key) == page[key], key
     assert body_f1(report.body, page["body"]) >= 0.99

@@ -20,7 +20,7 @@ class Command(ScrapyCrawl):
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
-        if problem := preflight(crawler.settings, opts.spargs.get("start_url")):
+        if problem := preflight(crawler.settings, opts.spargs.get("start_url"), opts.spargs.get("sections")):
             self.exitcode, message = problem  # say what is wrong, without a traceback
             print(f"caci-field-reports: {message}", file=sys.stderr)
             return

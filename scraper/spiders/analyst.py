@@ -1,4 +1,8 @@
-"""The field_reports spider: walks the K2 listing and hands every report page on as a RawPage."""
+"""Spiders: walk the K2 listings of the Analyst's sections, hand every item page on as a RawPage.
+
+`analyst` crawls the sections named by `-a sections=` (default all four); `field_reports` is the
+same spider with the Field Reports section (or the listing given as `start_url`) alone.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import db as store
 from scraper.extensions import describe_failure, is_unreachable
 from scraper.items import PageFailure, RawPage
 from scraper.pages import ListingEntry, parse_listing
+from scraper.sections import Section, parse_sections, section_for_path
 from scraper.urls import SITE_HOSTS, CrawlScope
 
 logger = logging.getLogger(__name__)
@@ -34,28 +39,37 @@ def _offset(url: str) -> int:
     return int(parse_qs(urlsplit(url).query).get("start", ["0"])[0])
 
 
-class FieldReportsSpider(scrapy.Spider):
-    """Incremental by default: stops paging once listing pages bring nothing new.
+class AnalystSpider(scrapy.Spider):
+    """Incremental by default: each section stops paging once its listing brings nothing new.
 
-    `-a full=1` (or CACI_FULL_CRAWL) walks the whole listing and fetches every report again.
+    `-a full=1` (or CACI_FULL_CRAWL) walks the whole listings and fetches every report again.
+    `-a start_url=` points the crawl at another origin (a mirror); `-a sections=` picks sections.
     """
 
-    name = "field_reports"
+    name = "analyst"
+    default_sections = "all"
 
-    def __init__(self, start_url: str | None = None, full: str | bool = False, *args: Any,
-                 **kwargs: Any) -> None:
+    def __init__(self, start_url: str | None = None, full: str | bool = False,
+                 sections: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._start_url_arg = start_url
         self._full_arg = str(full).lower() in TRUE
+        self._sections_arg = sections
+
+    def _scopes(self, start: CrawlScope) -> dict[str, tuple[Section, CrawlScope]]:
+        """Each section to crawl, with its scope on the start URL's origin."""
+        chosen = parse_sections(self._sections_arg or self.default_sections)
+        return {s.slug: (s, CrawlScope(start.scheme, start.netloc, s.path)) for s in chosen}
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> FieldReportsSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> AnalystSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.start_url = spider._start_url_arg or settings.get("CACI_START_URL")
-        spider.scope = CrawlScope.from_start_url(spider.start_url)
+        start = CrawlScope.from_start_url(spider.start_url)
+        spider.sections = spider._scopes(start)
         # Scrapy's offsite filter then also stops redirects that would leave the site.
-        spider.allowed_domains = sorted({spider.scope.host, *SITE_HOSTS})
+        spider.allowed_domains = sorted({start.host, *SITE_HOSTS})
         spider.full = spider._full_arg or settings.getbool("CACI_FULL_CRAWL")
         spider.stop_after = max(1, settings.getint("CACI_INCREMENTAL_STOP_PAGES", 1))
         spider.known, spider.retry, spider.catch_up = set(), [], False
@@ -73,9 +87,14 @@ class FieldReportsSpider(scrapy.Spider):
             spider.catch_up = bool(last) and not last["listing_complete"]
         if spider.full:
             spider.known = set()
-        spider.stale_pages = 0
+        spider.stale_pages = dict.fromkeys(spider.sections, 0)
+        spider.walked: set[str] = set()  # sections whose listing walk is done
         spider.requested: set[str] = set()
         return spider
+
+    def in_scope(self, url: str) -> bool:
+        """Whether `url` is a listing or item page of a section this crawl covers."""
+        return any(scope.item_url(url) or scope.listing_url(url) for _, scope in self.sections.values())
 
     @property
     def mode(self) -> str:
@@ -93,35 +112,49 @@ class FieldReportsSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
-        url = self.scope.listing_url(self.start_url)
-        logger.info("Crawling %s (%s%s; %d reports held; %d failed pages to retry; staying on %s)",
-                    url, self.mode, ", catching up after an unfinished walk" if self.catch_up else "",
-                    len(self.known), len(self.retry), self.scope.origin)
-        yield self._request(url, self.parse_listing, meta={"caci_start": True, "caci_listing": True})
+        logger.info("Crawling %s of %s (%s%s; %d reports held; %d failed pages to retry)",
+                    ", ".join(self.sections), self.start_url, self.mode,
+                    ", catching up after an unfinished walk" if self.catch_up else "",
+                    len(self.known), len(self.retry))
+        for slug, (_, scope) in self.sections.items():
+            yield self._request(scope.listing_url(scope.origin + scope.listing_path), self.parse_listing,
+                                meta={"caci_start": True, "caci_listing": True, "caci_section": slug})
         for failure in self.retry:
-            item_url = self.scope.item_url(failure["url"])
-            if item_url and (request := self._item_request(
-                    item_url, ListingEntry(item_url, failure["listing_title"], failure["listing_date"]))):
-                yield request
+            # By path on this crawl's origin: the failure may have been met through another.
+            path = urlsplit(failure["url"]).path
+            for slug, (_, scope) in self.sections.items():
+                item_url = scope.item_url(scope.origin + path)
+                if item_url and (request := self._item_request(
+                        item_url, ListingEntry(item_url, failure["listing_title"], failure["listing_date"]),
+                        slug)):
+                    yield request
 
-    def _item_request(self, url: str, listing: ListingEntry) -> scrapy.Request | None:
-        return self._request(url, self.parse_item, cb_kwargs={"listing": listing})
+    def _item_request(self, url: str, listing: ListingEntry, section: str) -> scrapy.Request | None:
+        return self._request(url, self.parse_item, cb_kwargs={"listing": listing},
+                             meta={"caci_section": section})
 
-    def _listing_request(self, url: str) -> scrapy.Request | None:
-        return self._request(url, self.parse_listing, meta={"caci_listing": True})
+    def _listing_request(self, url: str, section: str) -> scrapy.Request | None:
+        return self._request(url, self.parse_listing, meta={"caci_listing": True, "caci_section": section})
+
+    def _walk_done(self, section: str) -> None:
+        self.walked.add(section)
+        if self.walked >= set(self.sections):
+            self.crawler.stats.set_value("caci/listing_complete", 1)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
+        section = response.meta["caci_section"]
+        scope = self.sections[section][1]
         page = parse_listing(response.text, response.url)
         in_scope = new = 0
         for entry in page.entries:
-            url = self.scope.item_url(entry.url)
+            url = scope.item_url(entry.url)
             if url is None:
                 continue
             in_scope += 1
             if urlsplit(url).path in self.known:
                 continue
             new += 1
-            if request := self._item_request(url, ListingEntry(url, entry.title, entry.published)):
+            if request := self._item_request(url, ListingEntry(url, entry.title, entry.published), section):
                 yield request
         stats = self.crawler.stats
         stats.inc_value("caci/listing_pages")
@@ -129,31 +162,32 @@ class FieldReportsSpider(scrapy.Spider):
         stats.inc_value("caci/listing_items_new", new)
         if in_scope == 0:
             logger.warning("Listing page %s links to no report", response.url)
-        pages = {u for u in map(self.scope.listing_url, page.page_links) if u is not None}
+        pages = {u for u in map(scope.listing_url, page.page_links) if u is not None}
         if self.full:
             for url in sorted(pages):
-                if request := self._listing_request(url):
+                if request := self._listing_request(url, section):
                     yield request
             return
         # Incremental: walk page by page, newest first, and stop where the archive is known.
-        self.stale_pages = 0 if new else self.stale_pages + 1
-        if self.stale_pages >= self.stop_after and not self.catch_up:
-            logger.info("Stopping at %s: %d listing page(s) in a row brought no new report",
-                        response.url, self.stale_pages)
-            stats.set_value("caci/incremental_stop", response.url)
-            stats.set_value("caci/listing_complete", 1)
+        self.stale_pages[section] = 0 if new else self.stale_pages[section] + 1
+        if self.stale_pages[section] >= self.stop_after and not self.catch_up:
+            logger.info("Stopping %s at %s: %d listing page(s) in a row brought no new report",
+                        section, response.url, self.stale_pages[section])
+            stats.set_value(f"caci/incremental_stop/{section}", response.url)
+            self._walk_done(section)
             return
         here = _offset(response.url)
         later = sorted((u for u in pages if _offset(u) > here), key=_offset)
         if not later:
-            stats.set_value("caci/listing_complete", 1)  # the end of the listing
-        elif request := self._listing_request(later[0]):
+            self._walk_done(section)  # the end of the listing
+        elif request := self._listing_request(later[0], section):
             yield request
 
     def parse_item(self, response: Response, listing: ListingEntry | None = None) -> Iterator[Any]:
         self.crawler.stats.inc_value("caci/item_pages")
+        section = self.sections[response.meta["caci_section"]][0]
         yield RawPage(url=response.url, html=response.text, fetched_at=_now(),
-                      status=response.status, listing=listing)
+                      status=response.status, listing=listing, section=section.name)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request
@@ -170,3 +204,15 @@ class FieldReportsSpider(scrapy.Spider):
         yield PageFailure(url=url, reason=f"fetch: {reason}", fetched_at=_now(),
                           listing_title=listing.title if listing else None,
                           listing_date=listing.published if listing else None)
+
+
+class FieldReportsSpider(AnalystSpider):
+    """The Field Reports alone: the listing at `start_url` (default CACI_START_URL)."""
+
+    name = "field_reports"
+
+    def _scopes(self, start: CrawlScope) -> dict[str, tuple[Section, CrawlScope]]:
+        if self._sections_arg:
+            return super()._scopes(start)
+        section = section_for_path(start.category_path)
+        return {section.slug: (section, start)}
