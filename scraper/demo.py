@@ -23,9 +23,9 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
     db_path = db_path if db_path.is_absolute() else Path.cwd() / db_path
     with SiteServer(site) as server:
         start = f"{server.url}/publications/field-reports.html"
-        print(f"demo: serving the sample site at {start}", flush=True)
+        print(f"demo: serving the sample site at {server.url}, crawling its four sections", flush=True)
         result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
+            [sys.executable, "-m", "scrapy", "crawl", "analyst", "-a", f"start_url={start}",
              "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
              "-s", "LOG_LEVEL=WARNING"],
             cwd=ROOT,

@@ -43,6 +43,6 @@ def test_demo_crawls_the_sample_site_into_a_database(tmp_path):
     result = run("demo", "--db", str(db_path))
     assert result.returncode == 0, result.stderr[-2000:]
     count = Database(db_path)["reports"].count
-    assert count == len(json.loads((SITE.parent / "expected_crawl.json").read_text())["reports"])
+    assert count == len(json.loads((SITE.parent / "expected_sections.json").read_text())["reports"])
     assert f"{count} reports stored" in result.stdout
     assert f"scraper serve {db_path}" in result.stdout
