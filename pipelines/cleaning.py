@@ -13,7 +13,6 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import nh3
 from bs4 import NavigableString, Tag
@@ -25,7 +24,7 @@ from scraper.items import PageFailure, RawPage, Report
 from scraper.sections import NEWS_DIGEST
 from scraper.pages import ItemPage, ListingEntry, make_soup, parse_item
 from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
-from scraper.urls import item_id
+from scraper.urls import item_id, join_url
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +161,8 @@ def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list
     href = node.get("href") if name == "a" else None
     if href and not href.strip().lower().startswith(("http:", "https:", "mailto:", "/", "#")) and ":" in href:
         href = None  # javascript: and friends
+    href = join_url(out.base, href) if href else None
     if href:
-        href = urljoin(out.base, href.strip())
         out.text("", f'<a href="{html_lib.escape(href)}">')
     elif wrap:
         out.text("", f"<{wrap}>")
@@ -305,12 +304,15 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
-def _finish(report: Report, min_words: int) -> Report:
-    if report.word_count < min_words:
-        raise CleaningError(
-            f"no article text: {report.word_count} words of body (fewer than {min_words})"
-        )
-    return report
+def _finish(url: str, dates: tuple[str, str], body: str, min_words: int, issue_date: str | None,
+            **fields: Any) -> Report:
+    """The Report, with what every extraction fills the same way; too short a body is refused."""
+    count = word_count(body)
+    if count < min_words:
+        raise CleaningError(f"no article text: {count} words of body (fewer than {min_words})")
+    published, date_source = dates
+    return Report(url=url, item_id=item_id(url), published=published, date_source=date_source,
+                  issue_date=issue_date, body=body, word_count=count, **fields)
 
 
 def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at: str,
@@ -330,30 +332,20 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
     title = page.title or (listing.title if listing else None)
     if not title:
         raise CleaningError("no title: the item has no itemTitle and the listing gave none")
-    published, date_source = _report_dates(page.created, listing, byline)
-    body = "\n\n".join(b.text for b in blocks)
     return _finish(
-        Report(
-            url=url,
-            item_id=item_id(url),
-            title=title,
-            published=published,
-            date_source=date_source,
-            issue_date=byline.issue_date if byline else None,
-            author=byline.author if byline else None,
-            authors=list(byline.authors) if byline else [],
-            category=category,
-            hits=page.hits,
-            tags=page.tags,
-            body=body,
-            body_html=render_html(blocks),
-            word_count=word_count(body),
-            extraction="k2",
-            fetched_at=fetched_at,
-            author_bio=author_bio,
-            digest_items=[asdict(p) for p in pieces],
-        ),
-        min_words,
+        url, _report_dates(page.created, listing, byline), "\n\n".join(b.text for b in blocks),
+        min_words, byline.issue_date if byline else None,
+        title=title,
+        author=byline.author if byline else None,
+        authors=list(byline.authors) if byline else [],
+        category=category,
+        hits=page.hits,
+        tags=page.tags,
+        body_html=render_html(blocks),
+        extraction="k2",
+        fetched_at=fetched_at,
+        author_bio=author_bio,
+        digest_items=[asdict(p) for p in pieces],
     )
 
 
@@ -375,33 +367,21 @@ def clean_generic(html: str, url: str, listing: ListingEntry | None, fetched_at:
     title = clean_ws(getattr(doc, "title", None)) or (listing.title if listing else None)
     if not title:
         raise CleaningError("no title: not a K2 item page and no title could be extracted")
-    page_date = parse_date(getattr(doc, "date", None))
-    published, date_source = _report_dates(page_date, listing, byline)
     authors = list(byline.authors) if byline else (
         [clean_ws(a) for a in re.split(r";|\band\b", doc.author) if clean_ws(a)]
         if getattr(doc, "author", None) else [])
-    body = "\n\n".join(paragraphs)
     return _finish(
-        Report(
-            url=url,
-            item_id=item_id(url),
-            title=title,
-            published=published,
-            date_source=date_source,
-            issue_date=byline.issue_date if byline else None,
-            author=" and ".join(authors) or None,
-            authors=authors,
-            category=section,
-            hits=None,
-            tags=list(getattr(doc, "tags", None) or []),
-            body=body,
-            body_html=nh3.clean("\n".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs),
-                                tags=SANITISER_TAGS),
-            word_count=word_count(body),
-            extraction="generic",
-            fetched_at=fetched_at,
-        ),
-        min_words,
+        url, _report_dates(parse_date(getattr(doc, "date", None)), listing, byline),
+        "\n\n".join(paragraphs), min_words, byline.issue_date if byline else None,
+        title=title,
+        author=" and ".join(authors) or None,
+        authors=authors,
+        category=section,
+        tags=list(getattr(doc, "tags", None) or []),
+        body_html=nh3.clean("\n".join(f"<p>{html_lib.escape(p)}</p>" for p in paragraphs),
+                            tags=SANITISER_TAGS),
+        extraction="generic",
+        fetched_at=fetched_at,
     )
 
 

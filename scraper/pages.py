@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urldefrag, urljoin
 
 from bs4 import BeautifulSoup, Tag
 from parsel import Selector
 
 from scraper.text import clean_ws, parse_date
+from scraper.urls import join_url
 
 logger = logging.getLogger(__name__)
 
@@ -27,14 +27,7 @@ def _selector(html: str) -> Selector:
 
 def _base(sel: Selector, url: str) -> str:
     """The URL relative links resolve against: `<base href>` if the page has one."""
-    href = sel.css("base::attr(href)").get()
-    return urljoin(url, href.strip()) if href else url
-
-
-def base_url(soup: BeautifulSoup, url: str) -> str:
-    """`<base href>` of a parsed page, else `url` (for callers holding a soup)."""
-    base = soup.find("base", href=True)
-    return urljoin(url, base["href"].strip()) if base else url
+    return join_url(url, sel.css("base::attr(href)").get()) or url
 
 
 def _text(node: Selector | None) -> str:
@@ -80,8 +73,8 @@ def parse_listing(html: str, url: str) -> ListingPage:
         link = _first(block, ".catItemTitle a[href]") or _first(block, "a.k2ReadMore[href]")
         if link is None:
             continue
-        href = urldefrag(urljoin(base, link.attrib["href"].strip())).url
-        if href in seen:
+        href = join_url(base, link.attrib["href"])
+        if href is None or href in seen:
             continue
         seen.add(href)
         date_node = _first(block, ".catItemDateCreated")
@@ -90,14 +83,14 @@ def parse_listing(html: str, url: str) -> ListingPage:
         )
     # Item links outside the usual blocks (a changed template) still lead to reports.
     for link in container.xpath(f".//a[@href][not({_IN_BLOCK})]"):
-        href = urldefrag(urljoin(base, link.attrib["href"].strip())).url
-        if "/item/" in href and href not in seen:
+        href = join_url(base, link.attrib["href"])
+        if href and "/item/" in href and href not in seen:
             seen.add(href)
             page.entries.append(ListingEntry(href, _text(link) or None))
     pager = sel.css(".k2Pagination a[href], .pagination a[href], a.pagenav[href]")
     for link in pager or sel.css("a[href]"):
-        href = urljoin(base, link.attrib["href"].strip())
-        if href not in page.page_links:
+        href = join_url(base, link.attrib["href"])
+        if href and href not in page.page_links:
             page.page_links.append(href)
     return page
 
@@ -123,7 +116,7 @@ def parse_item(html: str, url: str) -> ItemPage:
     sel = _selector(html)
     base = _base(sel, url)
     canonical_href = sel.css('link[rel="canonical"]::attr(href)').get()
-    canonical = urljoin(base, canonical_href) if canonical_href else None
+    canonical = join_url(base, canonical_href)
     view = _first(sel, "div.itemView")
     if view is None:
         return ItemPage(is_k2_item=False, canonical=canonical, base=base)

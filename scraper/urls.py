@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
@@ -18,6 +18,17 @@ DEFAULT_START_URL = "https://www.cacianalyst.org/publications/field-reports.html
 # Joomla/K2 paging parameters; `limitstart` is the older spelling of `start`.
 PAGING_KEYS = ("start", "limitstart")
 _ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
+
+
+def join_url(base: str, href: str | None) -> str | None:
+    """`href` resolved against `base`, fragment dropped; None for a link no URL can be made of
+    (a malformed one such as "http://[oops/" raises in urllib)."""
+    if not href or not href.strip():
+        return None
+    try:
+        return urldefrag(urljoin(base, href.strip())).url
+    except ValueError:
+        return None
 
 
 def bare_host(netloc: str) -> str:

@@ -260,3 +260,12 @@ def test_fuzz_mutated_fixture_pages(page, mutations, junk):
         else:
             html = html[:at] + html[at:at + length] * 2 + html[at + length:]
     check_never_crashes(html)
+
+
+def test_malformed_urls_in_a_page_do_not_crash_it():
+    """Regression (found by the mutation fuzz test): a "[" in <base href> or a link raised ValueError."""
+    html = fixture_html("item-7101.html").replace('<base href="https://www', '<base href="https://[www')
+    html = html.replace("<p>Observers", '<p><a href="http://[bad/x">Observers</a>', 1)
+    report = clean_page(html, ORIGIN + "/publications/field-reports/item/7101-x.html")
+    assert report.title == "KAZAKHSTAN: PARLIAMENT DEBATES NEW RULES FOR NGOS"
+    assert "[bad" not in report.body_html

@@ -67,3 +67,15 @@ def test_bare_host_and_item_id():
 def test_bad_start_urls_are_refused_with_a_reason(bad):
     with pytest.raises(ValueError, match="start_url"):
         CrawlScope.from_start_url(bad)
+
+
+@pytest.mark.parametrize("href,expected", [
+    ("/publications/x.html#top", "https://www.cacianalyst.org/publications/x.html"),
+    ("http://[oops/x.html", None),  # urllib raises "Invalid IPv6 URL": found by the fuzz test
+    ("", None),
+    (None, None),
+])
+def test_join_url(href, expected):
+    from scraper.urls import join_url
+
+    assert join_url("https://www.cacianalyst.org/publications/field-reports.html", href) == expected
