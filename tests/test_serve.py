@@ -151,3 +151,23 @@ def test_datasette_reads_while_a_crawl_writes(archive, tmp_path):
     assert len(seen) > 5 and seen == sorted(seen) and seen[-1] == 12
     assert len(set(seen)) > 2  # it really read between writes
     assert store.open_db(db_path).journal_mode == "wal"
+
+
+def test_search_query_ranks_the_best_match_first(crawled_db, tmp_path):
+    db_path = tmp_path / "ranked.db"
+    shutil.copy(crawled_db, db_path)
+    database = store.open_db(db_path)
+    filler = "Officials met again to discuss the budget. " * 40
+    for item, title, body, day in [
+        (1, "Passing Mention", filler + "A saxaul grove was mentioned once.", "2016-01-01"),
+        (2, "Saxaul Forests Shrink", "Saxaul forests shrink. Saxaul wood is burned. Saxaul matters.", "2001-01-01"),
+    ]:
+        store.upsert_report(database, {"url": f"https://www.cacianalyst.org/publications/field-reports/item/{item}-x.html",
+                                       "item_id": item, "title": title, "published": day, "body": body,
+                                       "body_html": "<p>x</p>"})
+    database.close()
+    ds = datasette(db_path)
+    ranked = [r["title"] for r in rows(ds, "/ranked/search.json?q=saxaul&_shape=objects")]
+    assert ranked == ["Saxaul Forests Shrink", "Passing Mention"]  # relevance, not date
+    newest = [r["title"] for r in rows(ds, "/ranked/reports.json?_search=saxaul&_shape=objects")]
+    assert newest == ["Passing Mention", "Saxaul Forests Shrink"]  # the table: newest first
