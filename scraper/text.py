@@ -47,18 +47,25 @@ def words(text: str | None) -> list[str]:
     return re.findall(r"\w+", text)
 
 
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    # Dotless ı (Azerbaijani, Turkish) upper-cases to I: fold it to i like its capital.
+    text = unicodedata.normalize("NFKD", text.replace("ı", "i"))
+    return unicodedata.normalize("NFKC", "".join(c for c in text if not unicodedata.combining(c)))
+
+
 def title_key(title: str | None) -> str:
     """The dedup form of a title: case, accents, quotes, punctuation and spacing folded away.
 
     "TURKMENISTAN’S  NEUTRALITY DOCTRINE " and "Turkmenistan's Neutrality Doctrine" share
     the key "turkmenistan s neutrality doctrine"; "Türkmenbaşy" and "Turkmenbasy" share one
-    too (retyped titles lose diacritics). Case is folded before accents are dropped, so
-    upper- and lower-case forms of any letter meet.
+    too (retyped titles lose diacritics). Folding repeats until nothing changes, so the key of
+    a key is itself whatever Unicode brings (compatibility letters can unfold in two steps).
     """
-    # Dotless ı (Azerbaijani, Turkish) upper-cases to I: fold it to i like its capital.
-    text = unicodedata.normalize("NFKD", (title or "").casefold().replace("ı", "i"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold()))
+    text, previous = title or "", None
+    while text != previous:
+        previous, text = text, _fold(text)
+    return " ".join(re.findall(r"\w+", text))
 
 
 def word_count(text: str | None) -> int:

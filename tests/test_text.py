@@ -109,3 +109,10 @@ def test_title_key_keeps_different_word_sequences_apart(a, b):
     if [w.casefold() for w in a] != [w.casefold() for w in b]:
         assert title_key(" ".join(a)) != title_key(" ".join(b)) or \
             " ".join(a).casefold().split() == " ".join(b).casefold().split()
+
+
+@pytest.mark.parametrize("title", ["𝚤", "İstanbul", "ῢ", "ǅ"])
+def test_title_key_regressions_found_by_hypothesis(title):
+    """Compatibility and dotted/dotless letters once gave a key whose key differed."""
+    key = title_key(title)
+    assert title_key(key) == key == title_key(title.upper()) == title_key(title.lower())
