@@ -240,28 +240,46 @@ def take_byline(blocks: list[Block]) -> Byline | None:
     return None
 
 
-def intro_is_repeated(intro: list[Block], full: list[Block]) -> bool:
-    """Whether the full text starts by repeating the intro (whole, or its first sentence(s)).
+# Where one sentence ends and the next begins: after . ! ? or …, closing quotes, a space, then
+# an opening quote or a capital or digit.
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
+
+
+def _repeated_in(text: str, full_words: str) -> bool:
+    """Whether the words of `text` stand, in order and together, in the full text's words.
 
     Compared on word tokens, so retyped entities, quotes, spacing and paragraph splits do not
-    hide a repeat. A teaser cut short with "..." counts when everything before the cut matches.
+    hide a repeat; a teaser cut short with "..." is compared without its (maybe cut) last word.
     """
-    intro_words = words(" ".join(b.text for b in intro))
-    full_words = words(" ".join(b.text for b in full))
-    if not intro_words or not full_words:
-        return False
-    common = 0
-    for a, b in zip(intro_words, full_words):
-        if a != b:
-            break
-        common += 1
-    if common == len(intro_words):
-        return True
-    teaser = bool(_TEASER_END.search(intro[-1].text))
-    if teaser and common >= len(intro_words) - 1:
-        return True
-    # The full text repeats only the intro's first sentence(s): a long shared opening.
-    return common >= 12
+    tokens = words(text)
+    if _TEASER_END.search(text):
+        tokens = tokens[:-1]
+    return not tokens or f" {' '.join(tokens)} " in full_words
+
+
+def drop_repeated_intro(intro: list[Block], full: list[Block]) -> list[Block]:
+    """The intro without what the full text repeats: whole paragraphs, or leading sentences.
+
+    An intro the full text repeats whole (or joins, or cuts short with "...") goes; an intro the
+    full text does not repeat stays; where only some of its sentences are repeated, the others
+    stay, so nothing of the article is lost.
+    """
+    full_words = f" {' '.join(words(' '.join(b.text for b in full)))} "
+    if not full_words.strip():
+        return intro
+    kept: list[Block] = []
+    for block in intro:
+        if _repeated_in(block.text, full_words):
+            continue
+        sentences = _SENTENCE_BREAK.split(block.text)
+        # Short sentences ("Yes.") match anywhere by chance: they stay unless the block goes.
+        rest = [s for s in sentences if len(words(s)) < 4 or not _repeated_in(s, full_words)]
+        if len(rest) == len(sentences):
+            kept.append(block)
+        elif rest:
+            text = " ".join(rest)
+            kept.append(replace(block, lines=[(text, html_lib.escape(text, quote=False))]))
+    return kept
 
 
 def render_html(blocks: list[Block]) -> str:
@@ -323,9 +341,7 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
     byline = take_byline(intro) or take_byline(full)
     if byline is None:
         take_byline(full)
-    if intro and full and intro_is_repeated(intro, full):
-        intro = []
-    blocks = label_sections(intro + full)
+    blocks = label_sections(drop_repeated_intro(intro, full) + full)
     author_bio = take_author_bio(blocks)
     category = page.category or section
     pieces = digest_pieces(blocks) if category == NEWS_DIGEST else []

@@ -9,7 +9,7 @@ from pipelines.cleaning import (
     CleaningError,
     CleaningPipeline,
     extract_blocks,
-    intro_is_repeated,
+    drop_repeated_intro,
     render_html,
     take_byline,
 )
@@ -140,14 +140,20 @@ def test_take_byline_from_a_whole_paragraph_or_a_br_line():
     assert take_byline(got) is None and len(got) == 1
 
 
-@pytest.mark.parametrize("intro,full,repeated", [
-    ("<p>Alpha beta gamma.</p>", "<p>Alpha beta gamma. Delta.</p>", True),
-    ("<p>Alpha&#8217;s  beta, “gamma”.</p>", "<p>Alpha’s beta, \"gamma\".</p><p>Delta.</p>", True),
-    ("<p>Alpha beta gamma delta epsilon zeta eta...</p>", "<p>Alpha beta gamma delta epsilon zeta eta theta.</p>", True),
-    ("<p>Alpha beta.</p>", "<p>Gamma delta.</p>", False),
+@pytest.mark.parametrize("intro,full,kept", [
+    ("<p>Alpha beta gamma.</p>", "<p>Alpha beta gamma. Delta.</p>", []),
+    ("<p>Alpha&#8217;s  beta, “gamma”.</p>", "<p>Alpha’s beta, \"gamma\".</p><p>Delta.</p>", []),
+    ("<p>Alpha beta gamma delta epsilon zeta eta...</p>", "<p>Alpha beta gamma delta epsilon zeta eta theta.</p>", []),
+    ("<p>One two three four. Five six seven eight.</p>", "<p>One two three four.</p><p>Five six seven eight.</p>", []),
+    ("<p>Alpha beta.</p>", "<p>Gamma delta.</p>", ["Alpha beta."]),
+    ("<p>The first sentence is here. The second one is here too. A third one only the intro has.</p>",
+     "<p>The first sentence is here. The second one is here too. Then the article goes on.</p>",
+     ["A third one only the intro has."]),
+    ("<p>Lead repeated in the full text here.</p><p>A second intro paragraph of its own.</p>",
+     "<p>Lead repeated in the full text here. More.</p>", ["A second intro paragraph of its own."]),
 ])
-def test_intro_repeat_detection(intro, full, repeated):
-    assert intro_is_repeated(blocks(intro), blocks(full)) is repeated
+def test_repeated_intro_goes_and_the_rest_stays(intro, full, kept):
+    assert [b.text for b in drop_repeated_intro(blocks(intro), blocks(full))] == kept
 
 
 def test_render_html_sanitises():
