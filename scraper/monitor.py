@@ -53,7 +53,8 @@ class Verdict:
         if what == "site unreachable":
             return f"the site cannot be reached, nothing was crawled: {detail}"
         if what == "start page failed":
-            return f"the start page could not be fetched, nothing was crawled: {detail}"
+            # With several sections the others may have been crawled: say only what failed.
+            return f"the start page could not be fetched: {detail}"
         return f"the crawl failed: {self.reason}"
 
 
