@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from scraper.pages import ListingEntry
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
