@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,15 +21,10 @@ sys.path.insert(0, str(ROOT))
 from sqlite_utils import Database  # noqa: E402
 
 from scraper.devserver import SiteServer  # noqa: E402
-from scraper.text import title_key, words  # noqa: E402
+from scraper.text import title_key  # noqa: E402
+from tests.conftest import body_f1  # noqa: E402
 
 MIRROR = ROOT.parent / "shared" / "site" / "mirror"
-
-
-def f1(pred: str, gold: str) -> float:
-    p, g = Counter(words(pred)), Counter(words(gold))
-    common = sum((p & g).values())
-    return 0.0 if not common else 2 * common / (sum(p.values()) + sum(g.values()))
 
 
 def main() -> int:
@@ -74,7 +68,7 @@ def main() -> int:
             ("author", row["author"] == g["author"]), ("hits", row["hits"] == g["hits"]),
             ("also_at", sorted(u.split(str(server.port))[-1] for u in urls if not u.endswith(g["url"])) == sorted(g["also_at"]))]
             if not ok]
-        print(f"  F1={f1(row['body'], g['body']):.4f} urls={len(urls)} {'OK' if not marks else 'DIFF ' + ','.join(marks)}  "
+        print(f"  F1={body_f1(row['body'], g['body']):.4f} urls={len(urls)} {'OK' if not marks else 'DIFF ' + ','.join(marks)}  "
               f"{g['published']} {g['title'][:60]}")
     extra = len(rows) - matched
     print(f"rows stored: {len(rows)}; gold reports matched: {matched}/{len(gold)}; rows not in gold: {extra}")

@@ -25,9 +25,7 @@ sys.path.insert(0, str(ROOT))
 from bs4 import BeautifulSoup  # noqa: E402
 
 from pipelines.cleaning import CleaningError, clean_page  # noqa: E402
-from tests.conftest import body_f1, expected_pages, fixture_html  # noqa: E402
-from scraper.text import words  # noqa: E402
-from collections import Counter  # noqa: E402
+from tests.conftest import body_prf, expected_pages, fixture_html  # noqa: E402
 
 ORIGIN = "https://www.cacianalyst.org"
 
@@ -72,14 +70,6 @@ EXTRACTORS: dict[str, Callable[[str, str], str]] = {
 }
 
 
-def prf(pred: str, gold: str) -> tuple[float, float, float]:
-    p, g = Counter(words(pred)), Counter(words(gold))
-    common = sum((p & g).values())
-    precision = common / max(1, sum(p.values()))
-    recall = common / max(1, sum(g.values()))
-    return precision, recall, body_f1(pred, gold)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -89,7 +79,7 @@ def main() -> int:
     scores: dict[str, list[tuple[float, float, float, str]]] = {name: [] for name in EXTRACTORS}
     for name, extract in EXTRACTORS.items():
         for page, html, url in pages:
-            scores[name].append((*prf(extract(html, url), page["body"]), page["name"]))
+            scores[name].append((*body_prf(extract(html, url), page["body"]), page["name"]))
     timings: dict[str, list[float]] = {name: [] for name in EXTRACTORS}
     for _ in range(args.rounds):
         for name, extract in EXTRACTORS.items():

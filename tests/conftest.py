@@ -27,14 +27,18 @@ SITE = FIXTURES / "site"
 EXPECTED = FIXTURES / "expected"
 
 
-def body_f1(pred: str, gold: str) -> float:
-    """Word-level F1 of two bodies, as ../shared/tools/score.py and the extraction benchmarks count it."""
+def body_prf(pred: str, gold: str) -> tuple[float, float, float]:
+    """Word-level precision, recall and F1 of a body, as ../shared/tools/score.py counts them."""
     p, g = Counter(words(pred)), Counter(words(gold))
     common = sum((p & g).values())
     if not common:
-        return 0.0
+        return 0.0, 0.0, 0.0
     precision, recall = common / sum(p.values()), common / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
+    return precision, recall, 2 * precision * recall / (precision + recall)
+
+
+def body_f1(pred: str, gold: str) -> float:
+    return body_prf(pred, gold)[2]
 
 
 def fixture_html(name: str) -> str:
@@ -85,14 +89,24 @@ def archive(tmp_path):
     return tmp_path / "site", specs
 
 
+def _test_settings(db_path: Path, retries: int) -> list[str]:
+    """`-s` flags every test crawl uses: its own database and cache, politeness delays off."""
+    pairs = {"SQLITE_PATH": db_path, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
+             "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05,
+             "HTTPCACHE_DIR": db_path.parent / "httpcache"}
+    return [arg for name, value in pairs.items() for arg in ("-s", f"{name}={value}")]
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+
+
 def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
              wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
     """`python -m scraper cron` in a subprocess, its data (lock, log, jobs) beside `db_path`."""
     cmd = [sys.executable, "-m", "scraper", "cron", "--start-url", start_url,
-           "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "RETRY_TIMES=1", "-s", "CACI_RETRY_BACKOFF_BASE=0.05",
-           "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
+           *_test_settings(db_path, retries=1), *args]
+    env = _env()
     if not wait:
         return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env=env)
@@ -103,8 +117,5 @@ def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120,
               spider: str = "field_reports") -> subprocess.CompletedProcess:
     """`scrapy crawl <spider>` in a subprocess from the repo root, politeness delays off."""
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"start_url={start_url}",
-           "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-           "-s", "RETRY_TIMES=2", "-s", "CACI_RETRY_BACKOFF_BASE=0.05",
-           "-s", f"HTTPCACHE_DIR={db_path.parent / 'httpcache'}", *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+           *_test_settings(db_path, retries=2), *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=_env())
