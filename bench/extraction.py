@@ -3,8 +3,9 @@
 Usage: .venv/bin/python bench/extraction.py [--rounds N]
 (needs the bench extra: .venv/bin/pip install -e '.[bench]')
 
-Scores every extractor on every page of tests/fixtures/expected (word-level precision, recall
-and F1 of the body against the hand-checked report, as ../shared/tools/score.py counts them),
+Scores every extractor on two groups of pages: the sample site's (tests/fixtures/expected) and
+the pages rendered from K2's and Joomla's own templates (tests/fixtures/k2) — word-level precision,
+recall and F1 of the body against the expected report, as ../shared/tools/score.py counts them —
 and times them in the same process, rounds interleaved so machine noise hits all alike; the
 pages/s column is the median over rounds.
 """
@@ -25,16 +26,33 @@ sys.path.insert(0, str(ROOT))
 from bs4 import BeautifulSoup  # noqa: E402
 
 from pipelines.cleaning import CleaningError, clean_page  # noqa: E402
-from tests.conftest import body_prf, expected_pages, fixture_html  # noqa: E402
+from scraper.pages import ListingEntry  # noqa: E402
+from tests.conftest import FIXTURES, body_prf, expected_pages, fixture_html  # noqa: E402
 
 ORIGIN = "https://www.cacianalyst.org"
+LISTINGS: dict[str, ListingEntry] = {}  # what a crawl would know from the listing, by URL
 
 
 def ours(html: str, url: str) -> str:
     try:
-        return clean_page(html, url).body
+        return clean_page(html, url, LISTINGS.get(url)).body
     except CleaningError:
         return ""
+
+
+def k2_template_pages() -> list[tuple[dict, str, str]]:
+    """(expected report, html, url) of every item page in tests/fixtures/k2."""
+    import json
+
+    out = []
+    for path in sorted((FIXTURES / "k2").glob("*.json")):
+        exp = json.loads(path.read_text()) | {"name": path.stem}
+        if "entries" in exp:
+            continue  # a listing page
+        if exp["listing"]:
+            LISTINGS[exp["url"]] = ListingEntry(exp["url"], **exp["listing"])
+        out.append((exp, (FIXTURES / "k2" / exp["file"]).read_text(encoding="utf-8"), exp["url"]))
+    return out
 
 
 def trafilatura_default(html: str, url: str) -> str:
@@ -70,24 +88,20 @@ EXTRACTORS: dict[str, Callable[[str, str], str]] = {
 }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    logging.disable(logging.CRITICAL)  # trafilatura and readability log per page
-    pages = [(p, fixture_html(p["file"]), ORIGIN + p["url"]) for p in expected_pages()]
+def report(group: str, pages: list[tuple[dict, str, str]], rounds: int) -> None:
+    """Score and time every extractor on one group of pages; print a Markdown table."""
     scores: dict[str, list[tuple[float, float, float, str]]] = {name: [] for name in EXTRACTORS}
     for name, extract in EXTRACTORS.items():
         for page, html, url in pages:
             scores[name].append((*body_prf(extract(html, url), page["body"]), page["name"]))
     timings: dict[str, list[float]] = {name: [] for name in EXTRACTORS}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, extract in EXTRACTORS.items():
             started = time.perf_counter()
             for _, html, url in pages:
                 extract(html, url)
             timings[name].append(len(pages) / (time.perf_counter() - started))
-    print(f"{len(pages)} fixture pages, {args.rounds} timing rounds (median pages/s)\n")
+    print(f"\n{group}: {len(pages)} pages, {rounds} timing rounds (median pages/s)\n")
     print("| extractor | precision | recall | F1 mean | F1 worst (page) | pages/s |")
     print("|---|---:|---:|---:|---|---:|")
     for name in EXTRACTORS:
@@ -99,6 +113,20 @@ def main() -> int:
     ours_speed = statistics.median(timings["caci-field-reports (ours)"])
     trafilatura_speed = statistics.median(timings["trafilatura"])
     print(f"\nspeed ratio ours / trafilatura: {ours_speed / trafilatura_speed:.2f}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)  # trafilatura and readability log per page
+    groups = {
+        "sample site (tests/fixtures/expected)":
+            [(p, fixture_html(p["file"]), ORIGIN + p["url"]) for p in expected_pages()],
+        "K2 and Joomla templates (tests/fixtures/k2)": k2_template_pages(),
+    }
+    for group, pages in groups.items():
+        report(group, pages, args.rounds)
     return 0
 
 

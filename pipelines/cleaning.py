@@ -19,11 +19,12 @@ from bs4 import NavigableString, Tag
 from bs4.element import Comment, Doctype, ProcessingInstruction
 from scrapy.exceptions import NotConfigured
 
+from pipelines.plugins import expand_plugins
 from pipelines.structure import digest_pieces, label_sections, take_author_bio
 from scraper.items import PageFailure, RawPage, Report
-from scraper.sections import NEWS_DIGEST
+from scraper.sections import NEWS_DIGEST, SECTIONS
 from scraper.pages import ItemPage, ListingEntry, make_soup, parse_item
-from scraper.text import Byline, clean_ws, parse_byline, parse_date, word_count, words
+from scraper.text import Byline, clean_ws, parse_byline, parse_date, split_names, word_count, words
 from scraper.urls import item_id, join_url
 
 logger = logging.getLogger(__name__)
@@ -45,10 +46,16 @@ _EM_TAGS = {"em", "i", "cite"}
 _STRONG_TAGS = {"strong", "b"}
 # Unexpanded Joomla plugin tags such as {jcomments on} or {loadposition x}.
 _PLUGIN_TAG = re.compile(r"\{/?[a-z][\w-]*(?:\s[^{}]*)?\}", re.I)
-# Whole paragraphs that are chrome when they stray into a body.
+# A paragraph that is exactly one of K2's own template strings (en-GB.com_k2.ini) strayed into a
+# body, as pasted pages carry them: only these whole forms, so an article paragraph that merely
+# starts like one ("Published in 1998, the survey ...", "Read together, ...") stays.
 _CHROME_BLOCK = re.compile(
-    r"^(read \d[\d,.]* times|last modified on .*|published in .*|tagged under.*|"
-    r"(tweet|share|print|email|like)( this)?|back to top|related items|more in this category:?.*)$",
+    r"^(read \d[\d,.]* times|"
+    r"last modified on \w+, \d{1,2} \w+ \d{4}( \d{2}:\d{2})?|"
+    r"published in (%s)|"
+    r"tagged under( [^\s.,;:!?]+){0,6}|"
+    r"(tweet|share|print|email|print this page)|back to top|related items|"
+    r"more in this category:( «[^»]*)?( [^«»]*»)?)$" % "|".join(re.escape(s.name) for s in SECTIONS.values()),
     re.I,
 )
 _CAPTION = re.compile(r"^(photo|image|picture|source|credit|caption|courtesy|illustration|map)\b", re.I)
@@ -200,6 +207,7 @@ def extract_blocks(container: Tag | None, base: str) -> list[Block]:
     """The paragraphs of a body container, in order, without widgets, plugin tags or blanks."""
     if container is None:
         return []
+    expand_plugins(container)
     out = _BlockWriter(base)
     _walk_blocks(container, out)
     blocks: list[Block] = []
@@ -311,11 +319,11 @@ def _report_dates(page_date: str | None, listing: ListingEntry | None,
                   byline: Byline | None) -> tuple[str, str]:
     if page_date:
         return page_date, "item"
-    if listing and listing.published:
-        return listing.published, "listing"
     if byline and byline.issue_date:
         return byline.issue_date, "byline"
-    raise CleaningError("no date: the page has no parsable itemDateCreated and no listing date")
+    if listing and listing.published:
+        return listing.published, "listing"
+    raise CleaningError("no date: the page has no parsable itemDateCreated, no dated byline and no listing date")
 
 
 def _now() -> str:
@@ -348,12 +356,15 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
     title = page.title or (listing.title if listing else None)
     if not title:
         raise CleaningError("no title: the item has no itemTitle and the listing gave none")
+    # The byline names the writers; without one, what K2 prints for the item's author does.
+    authors = list(byline.authors) if byline and byline.authors else (
+        split_names(page.k2_author) if page.k2_author else [])
     return _finish(
         url, _report_dates(page.created, listing, byline), "\n\n".join(b.text for b in blocks),
         min_words, byline.issue_date if byline else None,
         title=title,
-        author=byline.author if byline else None,
-        authors=list(byline.authors) if byline else [],
+        author=" and ".join(authors) or None,
+        authors=authors,
         category=category,
         hits=page.hits,
         tags=page.tags,

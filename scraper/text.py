@@ -140,6 +140,12 @@ def _display_name(name: str) -> str:
     return name
 
 
+def split_names(names: str) -> list[str]:
+    """Several people's names as one string ("A, B and C", "A & B") as a list."""
+    parts = re.split(r"\s*(?:,\s*and\s+|\band\b|&|,)\s*", names, flags=re.I)
+    return [n for n in (clean_ws(n) for n in parts) if n]
+
+
 def parse_byline(text: str | None) -> Byline | None:
     """Authors and issue date from a byline paragraph, or None if `text` is not a byline.
 
@@ -153,8 +159,7 @@ def parse_byline(text: str | None) -> Byline | None:
     m = _BYLINE.match(text)
     if not m:
         return None
-    names = re.split(r"\s*(?:,\s*and\s+|\band\b|&|,)\s*", m["names"], flags=re.I)
-    names = [n for n in (clean_ws(n) for n in names) if n]
+    names = split_names(m["names"])
     if not names or not all(_looks_like_name(n) for n in names):
         return None
     tail = m["paren"] or m["slash"] or ""

@@ -90,9 +90,13 @@ def test_legacy_charset_is_decoded():
     assert report.title == "Kabul’s Donor Conference Hangover"
 
 
-def test_missing_item_date_falls_back_to_the_listing():
+def test_missing_item_date_falls_back_to_the_byline_then_the_listing():
+    """Date: the item's, else the byline's issue date, else the listing's (issue 11)."""
     listing = ListingEntry(ORIGIN + "/x", "Listing title", "2008-08-21")
     report = clean_fixture("item-7114.html", "/publications/field-reports/item/7114-x.html", listing)
+    assert (report.published, report.date_source) == ("2008-08-20", "byline")
+    undated = fixture_html("item-7114.html").replace("(8/20/2008 issue of the CACI Analyst)", "")
+    report = clean_page(undated, ORIGIN + "/publications/field-reports/item/7114-x.html", listing)
     assert (report.published, report.date_source) == ("2008-08-21", "listing")
 
 

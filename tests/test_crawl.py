@@ -41,13 +41,13 @@ def test_crawl_stores_exactly_the_expected_reports(crawled, expected_crawl):
         assert urls == [server.url + u for u in exp["urls"]]
 
 
-def test_crawl_records_failures_and_uses_the_listing_date(crawled, expected_crawl):
+def test_crawl_records_failures_and_dates_an_undated_item_by_its_byline(crawled, expected_crawl):
     server, db_path, _ = crawled
     database = Database(db_path)
     failures = {r["url"]: r["reason"] for r in database.query("select url, reason from failures")}
     assert failures == {server.url + path: reason for path, reason in expected_crawl["failures"].items()}
     [row] = database.query("select date_source, published from reports where item_id = 7114")
-    assert row == {"date_source": "listing", "published": "2008-08-20"}
+    assert row == {"date_source": "byline", "published": "2008-08-20"}
 
 
 def test_crawl_requests_each_page_once_politely(crawled, expected_crawl):

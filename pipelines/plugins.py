@@ -1,0 +1,109 @@
+"""Joomla content plugins' output inside article text: cloaked e-mail addresses, loaded modules."""
+
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+
+from bs4 import BeautifulSoup, Tag
+
+logger = logging.getLogger(__name__)
+
+# What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
+# address was, for readers without JavaScript (JLIB_HTML_CLOAKING).
+CLOAKING_TEXT = "This email address is being protected from spambots. You need JavaScript enabled to view it."
+# In the cloaking script: `var addy123 = 'info' + '&#64;';`, `addy123 = addy123 + 'caci' + '&#46;' + 'org';`
+# and, when the link text differs, `var addy_text123 = '...';`.
+_ADDY = re.compile(r"(?:var\s+)?(addy(?:_text)?)(\d+|[0-9a-f]{32})\s*=\s*((?:addy\d+|addy[0-9a-f]{32})\s*\+\s*)?"
+                   r"((?:'(?:[^'\\]|\\.)*'\s*\+?\s*)+);")
+_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
+# What {loadposition x} / {loadmodule x} render: the module, in the "none" style or wrapped in a
+# div.moduletable ("xhtml"); K2's own content module, and a Custom HTML module.
+MODULE_CLASSES = ("moduletable", "k2ItemsBlock", "custom")
+
+
+def _js_string(expr: str) -> str:
+    """The value of a concatenation of single-quoted JavaScript string literals."""
+    raw = "".join(_LITERAL.findall(expr))
+    return html_lib.unescape(raw.replace("\\'", "'").replace("\\/", "/"))
+
+
+def decode_cloak(script: str) -> tuple[str, str] | None:
+    """(address, link text) from a Joomla e-mail cloaking script, or None if it is not one."""
+    if "addy" not in script or "&#64;" not in script:
+        return None
+    parts: dict[str, str] = {}
+    for name, _, appended, expr in _ADDY.findall(script):
+        value = _js_string(expr)
+        parts[name] = parts.get(name, "") + value if appended else value
+    address = parts.get("addy")
+    if not address or "@" not in address:
+        return None
+    return address, parts.get("addy_text") or address
+
+
+def _cloak_target(script: Tag) -> Tag | None:
+    """The `<span id="cloak…">` a Joomla 3.5+ cloaking script fills, if it stands just before it."""
+    match = re.search(r"getElementById\('(cloak[0-9a-f]+)'\)", script.string or "")
+    if match:
+        span = script.find_previous_sibling("span", id=match.group(1))
+        if span is not None:
+            return span
+    return None
+
+
+def uncloak_emails(container: Tag) -> int:
+    """Put every cloaked address back as a mailto link, and drop the cloaking notice.
+
+    Joomla 3.0-3.4 write the link with document.write and hide the notice with a second script;
+    3.5 and later put the notice in a span that the script empties and fills. Either way the
+    reader of the page sees the address, so the report carries the address.
+    """
+    found = 0
+    soup = _soup_of(container)
+    for script in list(container.find_all("script")):
+        decoded = decode_cloak(script.string or "")
+        if decoded is None:
+            if CLOAKING_TEXT.split(".")[0] in (script.string or ""):
+                script.decompose()  # the older notice, written by its own script
+            continue
+        address, text = decoded
+        link = soup.new_tag("a", href=f"mailto:{address}")
+        link.string = text
+        target = _cloak_target(script)
+        if target is not None:
+            target.replace_with(link)
+            script.decompose()
+        else:
+            script.replace_with(link)
+        found += 1
+    # A notice left without its script (a template that printed it as text) says nothing.
+    for text in list(container.find_all(string=re.compile(re.escape(CLOAKING_TEXT[:40])))):
+        text.replace_with(text.replace(CLOAKING_TEXT, ""))
+    return found
+
+
+def drop_modules(container: Tag) -> int:
+    """Remove modules that a {loadposition} tag rendered inside the text."""
+    modules = [node for node in container.find_all(True)
+               if set(node.get("class") or []) & set(MODULE_CLASSES)
+               or str(node.get("id") or "").startswith("k2ModuleBox")]
+    for node in modules:
+        if not node.decomposed:
+            node.decompose()
+    return len(modules)
+
+
+def _soup_of(node: Tag) -> BeautifulSoup:
+    while node.parent is not None:
+        node = node.parent
+    return node  # type: ignore[return-value]
+
+
+def expand_plugins(container: Tag | None) -> None:
+    """Undo what content plugins did to a body container, in place."""
+    if container is None:
+        return
+    uncloak_emails(container)
+    drop_modules(container)
