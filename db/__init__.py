@@ -16,6 +16,8 @@ from sqlite_utils import Database
 
 from scraper.text import title_key
 
+DRIFT_PREFIX = "drift: "  # a drifted page's reason in `failures` (scraper.drift writes it)
+
 logger = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -195,6 +197,8 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 row["first_seen"] = now
                 report_id = db["reports"].insert(row).last_pk
                 status = "inserted"
+            elif _downgrade(known, row):
+                return "unchanged"
             else:
                 report_id = known["id"]
                 _keep_version(db, known)
@@ -205,7 +209,8 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
             report_id = existing["id"]
             url_known = db.execute("select 1 from report_urls where url = ? and report_id = ?",
                                    [row["url"], report_id]).fetchone() is not None
-            speaks = row["url"] == existing["url"] or _preferred(row["item_id"], existing["item_id"])
+            speaks = (row["url"] == existing["url"] or _preferred(row["item_id"], existing["item_id"])) \
+                and not _downgrade(existing, row)
             # An article listed in two sections is one report that knows both.
             row["categories"] = _merged(existing["categories"], row["categories"])
             if speaks:
@@ -228,6 +233,11 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
         )
         db.execute("delete from failures where url = ?", [row["url"]])
     return status
+
+
+def _downgrade(existing: dict[str, Any], row: dict[str, Any]) -> bool:
+    """A generic extraction never overwrites what K2's own markup gave (a page of a drifted site)."""
+    return existing["extraction"] == "k2" and row["extraction"] != "k2"
 
 
 def _merged(old_json: str | None, new_json: str) -> str:
@@ -272,14 +282,21 @@ def record_failure(db: Database, url: str, reason: str, when: str | None = None,
 def crawl_state(db: Database, max_attempts: int) -> tuple[set[str], list[dict[str, Any]]]:
     """What an incremental crawl skips and what it retries.
 
-    Returns the URL paths already held (stored reports, and failures that used up their
-    attempts), and the failures still worth another attempt. Paths, not URLs: the same report
+    Returns the URL paths already held (reports stored from K2 markup, and failures that used
+    up their attempts), and the pages worth another attempt: failures (drifted ones always) and
+    generically extracted reports. Paths, not URLs: the same report
     reached over http or https, with or without www, or through a mirror, is the same page.
     """
     known = {urlsplit(r["url"]).path for r in db.query("select url from report_urls")}
     retry = []
+    # A generic extraction is provisional: fetched again until K2's markup gives the report.
+    for row in db.query("select u.url, r.title, r.published from report_urls u join reports r "
+                        "on r.id = u.report_id where r.extraction != 'k2' order by u.url"):
+        known.discard(urlsplit(row["url"]).path)
+        retry.append({"url": row["url"], "listing_title": row["title"], "listing_date": row["published"]})
     for failure in db.query("select * from failures order by url"):
-        if failure["attempts"] >= max_attempts:
+        # A page that failed because the site drifted is retried until the site is right again.
+        if failure["attempts"] >= max_attempts and not failure["reason"].startswith(DRIFT_PREFIX):
             known.add(urlsplit(failure["url"]).path)
         else:
             retry.append(failure)

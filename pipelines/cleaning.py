@@ -71,6 +71,10 @@ class CleaningError(ValueError):
     """The page holds no report we can store; the message is the recorded reason."""
 
 
+class NotK2PageError(CleaningError):
+    """A page without K2 item markup that the generic extractor could not use either."""
+
+
 @dataclass
 class Block:
     """One paragraph of a body: plain text, inline HTML, and what kind of block holds it."""
@@ -421,14 +425,17 @@ def clean_page(html: str, url: str, listing: ListingEntry | None = None,
     whose own location says nothing about the report).
     """
     if not html or not html.strip():
-        raise CleaningError("empty page: the response had no content")
+        raise NotK2PageError("empty page: the response had no content")
     fetched_at = fetched_at or _now()
     page = parse_item(html, url)
     if prefer_canonical and page.canonical:
         url = page.canonical
     if page.is_k2_item:
         return clean_k2(page, url, listing, fetched_at, min_words, section)
-    return clean_generic(html, url, listing, fetched_at, min_words, section)
+    try:
+        return clean_generic(html, url, listing, fetched_at, min_words, section)
+    except CleaningError as exc:
+        raise NotK2PageError(str(exc)) from exc
 
 
 def cleaning_workers(setting: str | int | None) -> int:
@@ -452,18 +459,21 @@ def _die_with_parent() -> None:
 
 def _clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
     """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
+    k2_markup: bool | None = True
     try:
         return clean_page(item.html, item.url, item.listing, item.fetched_at, min_words,
                           section=item.section)
+    except NotK2PageError as exc:
+        reason, k2_markup = f"parse: {exc}", False
     except CleaningError as exc:
         reason = f"parse: {exc}"
     except Exception as exc:  # noqa: BLE001 - a bug must not lose the page: record it instead
         logger.exception("Unexpected error cleaning %s", item.url)
-        reason = f"parse: internal error: {type(exc).__name__}: {exc}"
+        reason, k2_markup = f"parse: internal error: {type(exc).__name__}: {exc}", None
     listing = item.listing
     return PageFailure(url=item.url, reason=reason, fetched_at=item.fetched_at,
                        listing_title=listing.title if listing else None,
-                       listing_date=listing.published if listing else None)
+                       listing_date=listing.published if listing else None, k2_markup=k2_markup)
 
 
 class CleaningPipeline:

@@ -9,6 +9,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 import db as store
+from scraper.drift import DRIFT_PREFIX, crawl_drift
 from scraper.items import PageFailure, Report
 
 logger = logging.getLogger(__name__)
@@ -17,12 +18,19 @@ DEFAULT_SQLITE_PATH = "data/caci.db"
 
 
 class SQLitePipeline:
-    """Upserts each Report (deduplicated by title + date) and records each PageFailure."""
+    """Upserts each Report (deduplicated by title + date) and records each PageFailure.
 
-    def __init__(self, path: str | Path, stats: Any) -> None:
+    What came from pages without K2 item markup (generic extractions, and such pages that could
+    not be cleaned) is held until the crawl closes: if the crawl judged the site drifted, those
+    pages become `failures` whose reason says drift, and no report is written from them.
+    """
+
+    def __init__(self, path: str | Path, stats: Any, drift_rate: float = 0.5) -> None:
         self.path = Path(path)
         self.stats = stats
+        self.drift_rate = drift_rate
         self.db = None
+        self.held: list[Report | PageFailure] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> SQLitePipeline:
@@ -30,18 +38,42 @@ class SQLitePipeline:
         if not settings.getbool("SQLITE_ENABLED", True):
             raise NotConfigured("SQLITE_ENABLED is off")
         path = settings.get("SQLITE_PATH") or DEFAULT_SQLITE_PATH
-        return cls(path, crawler.stats)
+        return cls(path, crawler.stats, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
 
     def open_spider(self) -> None:
         self.db = store.open_db(self.path)
         logger.info("Storing reports in %s", self.path.resolve())
 
     def close_spider(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+        if self.db is None:
+            return
+        drift = crawl_drift(self.stats.get_stats(), self.drift_rate)
+        if self.held:
+            logger.info("%d page(s) without K2 item markup: %s", len(self.held),
+                        f"recorded as drift ({drift})" if drift else "stored")
+        for item in self.held:
+            if drift:
+                why = item.reason if isinstance(item, PageFailure) else "no K2 item markup"
+                self._store(PageFailure(
+                    url=item.url, reason=f"{DRIFT_PREFIX}{drift}; this page: {why}", fetched_at=item.fetched_at,
+                    listing_title=getattr(item, "listing_title", None),
+                    listing_date=getattr(item, "listing_date", None), k2_markup=False))
+                self.stats.inc_value("sqlite/drift_held")
+            else:
+                self._store(item)
+        self.held = []
+        self.db.close()
+        self.db = None
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, Report) and item.extraction != "k2" or (
+                isinstance(item, PageFailure) and item.k2_markup is False):
+            self.held.append(item)
+            return item
+        self._store(item)
+        return item
+
+    def _store(self, item: Any) -> None:
         if isinstance(item, Report):
             status = store.upsert_report(self.db, item.to_dict())
             self.stats.inc_value(f"sqlite/{status}")
@@ -50,4 +82,3 @@ class SQLitePipeline:
             store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
                                  item.listing_title, item.listing_date)
             self.stats.inc_value("sqlite/failures")
-        return item

@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper extract FILE...`, `... demo`, `... cron` and `... serve`."""
+"""Command line: `python -m scraper extract FILE...`, `... demo`, `... cron`, `... doctor` and `... serve`."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     p_cron.add_argument("--sections", help='"all", or section slugs with commas (default: Field Reports alone)')
     p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy or project setting, as with `scrapy crawl -s`")
+    p_doctor = sub.add_parser("doctor", help="check the live site: one listing and one item page per section")
+    p_doctor.add_argument("--sections", help='"all" (default), or section slugs with commas')
+    p_doctor.add_argument("--start-url", help="a listing URL on the site to check (default: CACI_START_URL)")
+    p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                          help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
     p_serve.add_argument("db", nargs="?", default="data/caci.db", help="database (default: %(default)s)")
     p_serve.add_argument("--port", type=int, default=8001)
@@ -64,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
         from scraper.serve import run_serve
 
         return run_serve(Path(args.db), args.port, args.host)
+    if args.command == "doctor":
+        from scraper.cron import project_settings
+        from scraper.doctor import run_doctor
+
+        overrides = dict(item.split("=", 1) for item in args.set)
+        return run_doctor(project_settings(overrides), args.start_url, args.sections)
     if args.command == "cron":
         from scraper.cron import run_cron
 

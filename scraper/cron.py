@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
-def _settings(overrides: dict[str, Any]) -> Any:
+def project_settings(overrides: dict[str, Any]) -> Any:
+    """The project's Scrapy settings with `-s NAME=VALUE` overrides applied."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scraper.settings")
     from scrapy.utils.project import get_project_settings
 
@@ -49,7 +50,7 @@ def run_cron(full: bool = False, start_url: str | None = None,
     `sections` ("all", or slugs with commas) crawls those sections with the `analyst` spider;
     without it, the Field Reports alone.
     """
-    settings = _settings(overrides or {})
+    settings = project_settings(overrides or {})
     if problem := preflight(settings, start_url, sections):
         print(f"caci-field-reports: {problem[1]}", file=sys.stderr)
         return problem[0]

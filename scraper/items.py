@@ -59,3 +59,4 @@ class PageFailure:
     fetched_at: str = ""
     listing_title: str | None = None  # kept so a retry in a later run still has its fallbacks
     listing_date: str | None = None
+    k2_markup: bool | None = None  # whether the page had K2 item markup (None: not parsed)

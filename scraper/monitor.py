@@ -12,6 +12,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import db as store
+from scraper.drift import crawl_drift
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,9 @@ class Verdict:
         what, _, detail = self.reason.partition(": ")
         if what == "site unreachable":
             return f"the site cannot be reached, nothing was crawled: {detail}"
+        if what == "site drift":
+            return (f"the crawl failed: site drift: {detail}; nothing was stored from those pages "
+                    "(they are in `failures`, retried by later runs); check the site with `python -m scraper doctor`")
         if what == "start page failed":
             # With several sections the others may have been crawled: say only what failed.
             return f"the start page could not be fetched: {detail}"
@@ -70,23 +74,14 @@ def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = 0.
         return Verdict(False, f"site unreachable: {unreachable}", EXIT_UNREACHABLE)
     if start_failed := stats.get("caci/start_failed"):
         return Verdict(False, f"start page failed: {start_failed}", EXIT_UNREACHABLE)
+    if drift := crawl_drift(stats, drift_generic_rate):
+        return Verdict(False, f"site drift: {drift}", EXIT_FAILED)
     if close_reason != "finished":
         return Verdict(False, close_reason, EXIT_FAILED)
     if not stats.get("downloader/response_count"):
         return Verdict(False, "fetched nothing", EXIT_FAILED)
-    listing_pages = stats.get("caci/listing_pages", 0)
-    if listing_pages and not stats.get("caci/listing_items"):
-        return Verdict(False, f"site drift: {listing_pages} listing page(s) linked to no report",
-                       EXIT_FAILED)
     items = stats.get("caci/item_pages", 0)
-    generic = stats.get("cleaning/generic", 0)
-    if items >= 2 and generic / items > drift_generic_rate:
-        return Verdict(False, f"site drift: {generic} of {items} item pages had no K2 item markup",
-                       EXIT_FAILED)
     unparsed = stats.get("cleaning/failed", 0)
-    if items >= 2 and unparsed / items > drift_generic_rate:
-        return Verdict(False, f"site drift: {unparsed} of {items} item pages could not be cleaned",
-                       EXIT_FAILED)
     failures = stats.get("sqlite/failures", 0)
     attempted = items + failures - unparsed  # fetched item pages plus fetches that failed
     if attempted >= MIN_PAGES_FOR_RATE and failures / attempted > max_failure_rate:

@@ -50,6 +50,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "scraper.extensions.QuietNetworkErrors": 0,
     "scraper.monitor.CrawlMonitor": 500,
+    "scraper.drift.DriftGuard": 510,
 }
 
 # --- Conditional re-fetches: an unchanged page costs a 304, not a download -----------------------
@@ -78,6 +79,7 @@ CACI_INCREMENTAL_STOP_PAGES = 1
 CACI_MAX_ATTEMPTS = 3
 CACI_MAX_FAILURE_RATE = 0.5
 CACI_DRIFT_GENERIC_RATE = 0.5
+CACI_DRIFT_SAMPLE = 5  # item pages cleaned before drift can stop a crawl early; 0 turns the early stop off
 CACI_MONITOR_ENABLED = True
 # `python -m scraper cron`: empty means beside the database (data/crawl.lock, data/logs/crawl.log)
 CACI_LOCK_FILE = ""

@@ -119,3 +119,19 @@ def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120,
     cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"start_url={start_url}",
            *_test_settings(db_path, retries=2), *args]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=_env())
+
+
+@pytest.fixture
+def drifted_site(tmp_path) -> Path:
+    """A copy of the fixture site after a redesign: item pages keep their text, lose K2's markup."""
+    import re
+    import shutil
+
+    root = tmp_path / "drifted"
+    shutil.copytree(SITE, root)
+    for page in root.glob("*.html"):
+        html = page.read_text(encoding="utf-8", errors="surrogateescape")
+        if "itemView" in html:
+            html = re.sub(r'(class="[^"]*?)\bitem', r"\1post", html).replace('id="k2Container"', 'id="main"')
+            page.write_text(html, encoding="utf-8", errors="surrogateescape")
+    return root

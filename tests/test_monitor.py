@@ -16,8 +16,12 @@ HEALTHY = {"downloader/response_count": 40, "caci/listing_pages": 5, "caci/listi
     ({"caci/start_failed": "u: HTTP 404"}, "start page failed: u: HTTP 404", EXIT_UNREACHABLE),
     ({"downloader/response_count": 0}, "fetched nothing", EXIT_FAILED),
     ({"caci/listing_items": 0}, "site drift: 5 listing page(s) linked to no report", EXIT_FAILED),
-    ({"cleaning/generic": 15, "cleaning/k2": 5}, "site drift: 15 of 20 item pages had no K2 item markup", EXIT_FAILED),
-    ({"cleaning/failed": 11}, "site drift: 11 of 20 item pages could not be cleaned", EXIT_FAILED),
+    ({"cleaning/generic": 15, "cleaning/k2": 5},
+     "site drift: 15 of 20 item pages had no K2 item markup (div.itemView)", EXIT_FAILED),
+    ({"cleaning/failed": 11, "cleaning/k2": 9}, "site drift: 11 of 20 item pages could not be cleaned", EXIT_FAILED),
+    ({"cleaning/generic": 1, "cleaning/k2": 0}, "finished", EXIT_OK),  # a lone odd page is no drift
+    ({"caci/drift": "5 of 5 item pages had no K2 item markup (div.itemView)"},
+     "site drift: 5 of 5 item pages had no K2 item markup (div.itemView)", EXIT_FAILED),
     ({"sqlite/failures": 25}, "failure rate 25/45 above 50%", EXIT_FAILED),
     ({"caci/item_pages": 2, "sqlite/failures": 3}, "finished", EXIT_OK),  # too few pages to judge a rate
 ])
@@ -37,6 +41,15 @@ def test_messages_say_what_failed():
     assert judge(HEALTHY | {"caci/start_failed": "u: HTTP 404"}, "finished").message == \
         "the start page could not be fetched: u: HTTP 404"
     assert judge(HEALTHY, "finished").message is None
+
+
+def test_drift_closes_with_its_reason_and_says_what_to_do():
+    """The early stop closes the crawl as "site_drift"; the verdict names the drift, not the close."""
+    verdict = judge(HEALTHY | {"caci/drift": "5 of 5 item pages had no K2 item markup"}, "site_drift")
+    assert (verdict.ok, verdict.exit_code) == (False, EXIT_FAILED)
+    assert verdict.reason == "site drift: 5 of 5 item pages had no K2 item markup"
+    assert verdict.message.startswith("the crawl failed: site drift: 5 of 5 item pages had no K2 item markup;")
+    assert "python -m scraper doctor" in verdict.message
 
 
 def test_thresholds_are_settings():

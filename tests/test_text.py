@@ -106,9 +106,13 @@ def test_title_key_ignores_the_kind_of_quotes(words, quotes):
 @settings(max_examples=200)
 @given(TITLES, TITLES)
 def test_title_key_keeps_different_word_sequences_apart(a, b):
-    if [w.casefold() for w in a] != [w.casefold() for w in b]:
-        assert title_key(" ".join(a)) != title_key(" ".join(b)) or \
-            " ".join(a).casefold().split() == " ".join(b).casefold().split()
+    """Titles whose words differ once case and accents are folded get different keys. (Accents are
+    folded on purpose — retyped titles lose them — so "Ò" and "O" may share one; the claim that
+    any different words get different keys was false.)"""
+    folded_a = [title_key(w) for w in a]
+    folded_b = [title_key(w) for w in b]
+    if folded_a != folded_b:
+        assert title_key(" ".join(a)) != title_key(" ".join(b))
 
 
 @pytest.mark.parametrize("title", ["𝚤", "İstanbul", "ῢ", "ǅ"])
