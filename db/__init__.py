@@ -25,7 +25,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.
 CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html",
-                   "author_bio")
+                   "author_bio", "extraction")
 
 
 class DatabaseError(RuntimeError):

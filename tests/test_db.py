@@ -204,3 +204,37 @@ def test_dedup_rule(tmp_path_factory, words, variants, day, other_day):
                                                 "url": REPORT["url"] + "?other", "item_id": 999})
         assert database["reports"].count == 2
     database.close()
+
+
+def test_a_generic_extraction_never_overwrites_a_k2_report(database):
+    """A drifted page of a known report (even under full=1) leaves the K2 row as it was."""
+    assert store.upsert_report(database, REPORT) == "inserted"
+    before = list(database.query("select * from reports"))
+    generic = REPORT | {"body": "Menu Home Search. " + REPORT["body"] + " Tagged under", "extraction": "generic",
+                        "tags": [], "hits": None, "fetched_at": "2026-12-01T10:00:00+00:00"}
+    assert store.upsert_report(database, generic) == "unchanged"
+    renamed = generic | {"title": "Cacianalyst.org - Turkmenistan"}  # the same URL, another title
+    assert store.upsert_report(database, renamed) == "unchanged"
+    assert list(database.query("select * from reports")) == before
+    assert not list(database.query("select * from report_versions"))
+
+
+def test_a_generic_report_is_not_known_and_is_retried_until_k2_replaces_it(database):
+    generic = REPORT | {"extraction": "generic"}
+    store.upsert_report(database, generic)
+    known, retry = store.crawl_state(database, max_attempts=3)
+    path = "/publications/field-reports/item/8050-turkmenistan.html"
+    assert path not in known
+    assert [r["url"] for r in retry] == [REPORT["url"]]
+    assert retry[0]["listing_title"] == REPORT["title"] and retry[0]["listing_date"] == REPORT["published"]
+    assert store.upsert_report(database, REPORT) == "updated"  # K2's markup gives the report
+    known, retry = store.crawl_state(database, max_attempts=3)
+    assert path in known and retry == []
+
+
+def test_drift_failures_are_retried_whatever_their_attempts(database):
+    url = "https://www.cacianalyst.org/publications/field-reports/item/9-x.html"
+    for _ in range(5):
+        store.record_failure(database, url, "drift: 5 of 5 item pages had no K2 item markup; this page: ...")
+    known, retry = store.crawl_state(database, max_attempts=3)
+    assert [r["url"] for r in retry] == [url] and "/publications/field-reports/item/9-x.html" not in known
