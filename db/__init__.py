@@ -14,9 +14,8 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from scraper.model import DRIFT_PREFIX
 from scraper.text import title_key
-
-DRIFT_PREFIX = "drift: "  # a drifted page's reason in `failures` (scraper.drift writes it)
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 import db as store
-from scraper.drift import DRIFT_PREFIX, crawl_drift
-from scraper.items import PageFailure, Report
+from scraper.drift import crawl_drift
+from scraper.model import DRIFT_PREFIX, PageFailure, Report
 
 logger = logging.getLogger(__name__)
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
+from scraper.model import Block
 from scraper.text import clean_ws, word_count
 
-if TYPE_CHECKING:
-    from pipelines.cleaning import Block
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
 
 def extract(paths: list[str], out=sys.stdout) -> int:
     """Print one JSON report (or {"error": ...}) per file, in the order given."""
-    from pipelines.cleaning import CleaningError, clean_page
+    from pipelines.extract import CleaningError, clean_page
 
     failed = 0
     for path in paths:

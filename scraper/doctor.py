@@ -19,8 +19,9 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scraper.extensions import describe_failure, is_unreachable
+from scraper.model import ListingEntry
 from scraper.monitor import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
-from scraper.pages import ListingEntry, parse_listing
+from scraper.pages import parse_listing
 from scraper.sections import parse_sections
 from scraper.urls import CrawlScope
 
@@ -80,7 +81,7 @@ class DoctorSpider(scrapy.Spider):
                                                                               first.published)})
 
     def parse_item(self, response: Response, slug: str, listing: ListingEntry) -> None:
-        from pipelines.cleaning import CleaningError, clean_page
+        from pipelines.extract import CleaningError, clean_page
 
         finding = self.findings[slug]
         try:

@@ -15,33 +15,36 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 
-from db import DRIFT_PREFIX
 
 logger = logging.getLogger(__name__)
 
 DRIFT_STAT = "caci/drift"
+FAILED_NO_K2_STAT = "cleaning/failed_no_k2"  # cleaning failures of pages without K2 item markup
 CLOSE_REASON = "site_drift"
 # Below this many cleaned item pages the close-time verdict does not call drift: a lone odd page
 # may go through the generic extractor (stored, but never counted as known by incremental runs).
 MIN_PAGES_FOR_DRIFT = 2
 
 
-def drift_reason(stats: dict[str, Any], rate: float, min_pages: int, listings: bool = True) -> str | None:
+def drift_reason(stats: dict[str, Any], rate: float, min_pages: int, early: bool = False) -> str | None:
     """What drifted, or None: listings linking no report, or most cleaned item pages not K2.
 
-    Pure, and the one rule for both the early stop (`min_pages` = CACI_DRIFT_SAMPLE, item pages
-    only: a listing that links nothing stores nothing) and the verdict at close (`min_pages` = 2).
+    Pure, and the one rule for both the early stop (`early`, `min_pages` = CACI_DRIFT_SAMPLE) and
+    the verdict at close (`min_pages` = 2). The early stop looks only at pages without K2's item
+    markup, which is what would otherwise be stored as junk; at close, K2 pages that mostly could
+    not be cleaned (a changed date format, say) count too, and so do listings that link nothing.
     """
     listing_pages = stats.get("caci/listing_pages", 0)
-    if listings and listing_pages and not stats.get("caci/listing_items"):
+    if not early and listing_pages and not stats.get("caci/listing_items"):
         return f"{listing_pages} listing page(s) linked to no report"
     generic, failed = stats.get("cleaning/generic", 0), stats.get("cleaning/failed", 0)
     cleaned = stats.get("cleaning/k2", 0) + generic + failed
     if cleaned < max(1, min_pages):
         return None
-    if generic / cleaned > rate:
-        return f"{generic} of {cleaned} item pages had no K2 item markup (div.itemView)"
-    if (generic + failed) / cleaned > rate:
+    no_k2 = generic + stats.get(FAILED_NO_K2_STAT, 0)
+    if no_k2 / cleaned > rate:
+        return f"{no_k2} of {cleaned} item pages had no K2 item markup (div.itemView)"
+    if not early and (generic + failed) / cleaned > rate:
         return f"{generic + failed} of {cleaned} item pages could not be cleaned"
     return None
 
@@ -76,7 +79,7 @@ class DriftGuard:
         if self.closing:
             return
         stats = self.crawler.stats
-        reason = drift_reason(stats.get_stats(), self.rate, self.sample, listings=False)
+        reason = drift_reason(stats.get_stats(), self.rate, self.sample, early=True)
         if reason is None:
             return
         self.closing = True

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bs4 import BeautifulSoup, Tag
 from parsel import Selector
 
+from scraper.model import ListingEntry
 from scraper.text import clean_ws, parse_date
 from scraper.urls import join_url
 
@@ -56,15 +57,6 @@ def _title_text(node: Selector | None) -> str:
 def _first(sel: Selector, css: str) -> Selector | None:
     found = sel.css(css)
     return found[0] if found else None
-
-
-@dataclass(frozen=True)
-class ListingEntry:
-    """One report as a category page shows it; its date and title are the item's fallbacks."""
-
-    url: str
-    title: str | None = None
-    published: str | None = None
 
 
 @dataclass

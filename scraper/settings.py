@@ -49,6 +49,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.QuietNetworkErrors": 0,
+    "scraper.state.CrawlStateExtension": 100,
     "scraper.monitor.CrawlMonitor": 500,
     "scraper.drift.DriftGuard": 510,
 }

@@ -5,17 +5,14 @@ from __future__ import annotations
 import pytest
 from scrapy.utils.test import get_crawler
 
-from pipelines.cleaning import (
-    CleaningError,
-    CleaningPipeline,
-    extract_blocks,
-    drop_repeated_intro,
-    render_html,
-    take_byline,
-)
-from scraper.items import PageFailure, RawPage, Report
-from scraper.pages import ListingEntry, make_soup
-from pipelines.cleaning import clean_page
+from pipelines.blocks import extract_blocks
+from pipelines.byline import take_byline
+from pipelines.cleaning import CleaningPipeline
+from pipelines.extract import CleaningError, clean_page
+from pipelines.intro import drop_repeated_intro
+from pipelines.render import render_html
+from scraper.model import ListingEntry, PageFailure, RawPage, Report
+from scraper.pages import make_soup
 from tests.conftest import SITE, body_f1, expected_pages, fixture_html
 
 ORIGIN = "https://www.cacianalyst.org"

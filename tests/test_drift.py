@@ -12,6 +12,8 @@ from scraper.drift import crawl_drift, drift_reason
     ({"cleaning/generic": 4}, 5, None),  # not yet enough pages to judge
     ({"cleaning/generic": 3, "cleaning/k2": 3}, 5, None),  # half is not most
     ({"cleaning/generic": 2, "cleaning/failed": 2, "cleaning/k2": 1}, 5, "4 of 5 item pages could not be cleaned"),
+    ({"cleaning/generic": 2, "cleaning/failed": 2, "cleaning/failed_no_k2": 1, "cleaning/k2": 1}, 5,
+     "3 of 5 item pages had no K2 item markup (div.itemView)"),
     ({"cleaning/failed": 1, "cleaning/k2": 9}, 5, None),
     ({"caci/listing_pages": 3, "caci/listing_items": 0}, 5, "3 listing page(s) linked to no report"),
 ])
@@ -22,8 +24,15 @@ def test_drift_reason(stats, min_pages, want):
 def test_the_early_stop_ignores_listings():
     """A listing that links nothing stores nothing: only the verdict at close names it."""
     stats = {"caci/listing_pages": 1, "caci/listing_items": 0}
-    assert drift_reason(stats, 0.5, 5, listings=False) is None
+    assert drift_reason(stats, 0.5, 5, early=True) is None
     assert crawl_drift(stats, 0.5) == "1 listing page(s) linked to no report"
+
+
+def test_the_early_stop_ignores_k2_pages_that_fail():
+    """K2 pages without a date or title are faults of those pages, not a redesign: no early stop."""
+    stats = {"cleaning/failed": 5, "cleaning/k2": 4}
+    assert drift_reason(stats, 0.5, 5, early=True) is None
+    assert drift_reason(stats, 0.5, 5) == "5 of 9 item pages could not be cleaned"
 
 
 def test_what_the_early_stop_found_stands_at_close():

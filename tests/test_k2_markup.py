@@ -10,9 +10,10 @@ import json
 
 import pytest
 
-from pipelines.cleaning import clean_page
+from pipelines.extract import clean_page
 from pipelines.plugins import CLOAKING_TEXT, decode_cloak
-from scraper.pages import ListingEntry, parse_listing
+from scraper.model import ListingEntry
+from scraper.pages import parse_listing
 from tests.conftest import FIXTURES, body_f1
 
 K2 = FIXTURES / "k2"

@@ -8,7 +8,7 @@ from scrapy.utils.test import get_crawler
 from sqlite_utils import Database
 
 from pipelines.storage import SQLitePipeline
-from scraper.items import PageFailure, Report
+from scraper.model import PageFailure, Report
 
 REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item/1-a.html", item_id=1,
                 title="A Report", published="2010-01-06", body="Some words here.",

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,11 +16,11 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-import db as store
 from scraper.extensions import describe_failure, is_unreachable
-from scraper.items import PageFailure, RawPage
-from scraper.pages import ListingEntry, parse_listing
+from scraper.model import ListingEntry, PageFailure, RawPage
+from scraper.pages import parse_listing
 from scraper.sections import Section, parse_sections, section_for_path
+from scraper.state import CrawlState, CrawlStateExtension
 from scraper.urls import SITE_HOSTS, CrawlScope
 
 logger = logging.getLogger(__name__)
@@ -71,22 +70,9 @@ class AnalystSpider(scrapy.Spider):
         # Scrapy's offsite filter then also stops redirects that would leave the site.
         spider.allowed_domains = sorted({start.host, *SITE_HOSTS})
         spider.full = spider._full_arg or settings.getbool("CACI_FULL_CRAWL")
-        spider.stop_after = max(1, settings.getint("CACI_INCREMENTAL_STOP_PAGES", 1))
+        spider.stop_after = max(1, settings.getint("CACI_INCREMENTAL_STOP_PAGES"))
+        # What the archive holds comes from CrawlStateExtension when the crawl starts.
         spider.known, spider.retry, spider.catch_up = set(), [], False
-        path = Path(settings.get("SQLITE_PATH") or "")
-        if settings.getbool("SQLITE_ENABLED", True) and path.is_file():
-            database = store.open_db(path)
-            try:
-                spider.known, spider.retry = store.crawl_state(
-                    database, settings.getint("CACI_MAX_ATTEMPTS", 3))
-                last = store.last_crawl(database)
-            finally:
-                database.close()
-            # An interrupted walk leaves holes behind the pages it reached: walk the whole
-            # listing once (fetching only what is missing) instead of stopping at known pages.
-            spider.catch_up = bool(last) and not last["listing_complete"]
-        if spider.full:
-            spider.known = set()
         spider.stale_pages = dict.fromkeys(spider.sections, 0)
         spider.walked: set[str] = set()  # sections whose listing walk is done
         spider.requested: set[str] = set()
@@ -111,7 +97,14 @@ class AnalystSpider(scrapy.Spider):
         self.requested.add(url)
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, **kwargs)
 
+    def _load_state(self) -> None:
+        extension = self.crawler.get_extension(CrawlStateExtension)
+        state = extension.state if extension is not None else CrawlState()
+        self.known = set() if self.full else state.known
+        self.retry, self.catch_up = state.retry, state.catch_up
+
     async def start(self) -> AsyncIterator[Any]:
+        self._load_state()
         logger.info("Crawling %s of %s (%s%s; %d reports held; %d failed pages to retry)",
                     ", ".join(self.sections), self.start_url, self.mode,
                     ", catching up after an unfinished walk" if self.catch_up else "",

@@ -1,14 +1,20 @@
-"""Items that flow from the spider through the pipelines: raw pages, reports, failures."""
+"""The data model: what flows from listing pages to the database. Plain dataclasses, no I/O."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scraper.pages import ListingEntry
+from scraper.text import clean_ws
 
-logger = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class ListingEntry:
+    """One report as a category page shows it; its date and title are the item's fallbacks."""
+
+    url: str
+    title: str | None = None
+    published: str | None = None
 
 
 @dataclass
@@ -50,6 +56,11 @@ class Report:
         return asdict(self)
 
 
+# How the reason of a page that failed because the site drifted starts: such pages are retried
+# by every later run, whatever their attempts.
+DRIFT_PREFIX = "drift: "
+
+
 @dataclass
 class PageFailure:
     """A page that could not be fetched or parsed, and why: recorded, never dropped."""
@@ -60,3 +71,21 @@ class PageFailure:
     listing_title: str | None = None  # kept so a retry in a later run still has its fallbacks
     listing_date: str | None = None
     k2_markup: bool | None = None  # whether the page had K2 item markup (None: not parsed)
+
+
+@dataclass
+class Block:
+    """One paragraph of a body: plain text, inline HTML, and what kind of block holds it."""
+
+    kind: str  # "p", "quote" or "li"
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (text, html) per <br> line
+    list_tag: str = "ul"
+    has_image: bool = False
+
+    @property
+    def text(self) -> str:
+        return clean_ws(" ".join(t for t, _ in self.lines))
+
+    @property
+    def html(self) -> str:
+        return " ".join(h for _, h in self.lines if h.strip()).strip()
