@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import db as store  # noqa: E402
+from db.reports import _row  # noqa: E402
 from tests.fixtures.make_site import paragraph  # noqa: E402
 
 
@@ -82,7 +83,7 @@ def main() -> int:
         for size in (100, 1000, 3000, 10000):
             db2 = store.open_db(Path(tmp) / f"grow{size}.db")
             with store.write(db2):
-                db2["reports"].insert_all([store._row(r) for r in reports(size, 0, random.Random(size))])
+                db2["reports"].insert_all([_row(r) for r in reports(size, 0, random.Random(size))])
             keys = [(r["title_key"], r["published"]) for r in db2.query("select title_key, published from reports")]
             samples = []
             for key in random.Random(2).choices(keys, k=2000):

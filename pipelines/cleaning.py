@@ -14,8 +14,8 @@ from scrapy.exceptions import NotConfigured
 
 from pipelines.extract import CleaningError, NotK2PageError, clean_page
 from scraper.settings import CACI_MIN_BODY_WORDS
-from scraper.drift import FAILED_NO_K2_STAT
 from scraper.model import PageFailure, RawPage, Report
+from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 
@@ -74,10 +74,10 @@ class CleaningPipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> CleaningPipeline:
         settings = crawler.settings
-        if not settings.getbool("CACI_CLEANING_ENABLED", True):
+        if not settings.getbool("CACI_CLEANING_ENABLED"):
             raise NotConfigured("CACI_CLEANING_ENABLED is off")
         return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS"),
-                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS", "auto")))
+                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS")))
 
     def open_spider(self) -> None:
         if self.workers:
@@ -105,14 +105,14 @@ class CleaningPipeline:
             return item
         result = await self._clean(item)
         if isinstance(result, PageFailure):
-            self.stats.inc_value("cleaning/failed")
+            self.stats.inc_value(stat.CLEANING_FAILED)
             if result.k2_markup is False:
-                self.stats.inc_value(FAILED_NO_K2_STAT)
+                self.stats.inc_value(stat.CLEANING_FAILED_NO_K2)
             logger.warning("Cannot clean %s: %s", item.url, result.reason)
             return result
-        self.stats.inc_value(f"cleaning/{result.extraction}")
+        self.stats.inc_value(stat.cleaned(result.extraction))
         if result.date_source != "item":
-            self.stats.inc_value(f"cleaning/date_from_{result.date_source}")
+            self.stats.inc_value(stat.date_from(result.date_source))
             logger.info("%s has no item date; used the %s date %s", item.url,
                         result.date_source, result.published)
         return result

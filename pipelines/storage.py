@@ -11,10 +11,10 @@ from scrapy.exceptions import NotConfigured
 import db as store
 from scraper.drift import crawl_drift
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
+from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_SQLITE_PATH = "data/caci.db"
 
 
 class SQLitePipeline:
@@ -35,10 +35,9 @@ class SQLitePipeline:
     @classmethod
     def from_crawler(cls, crawler: Any) -> SQLitePipeline:
         settings = crawler.settings
-        if not settings.getbool("SQLITE_ENABLED", True):
+        if not settings.getbool("SQLITE_ENABLED"):
             raise NotConfigured("SQLITE_ENABLED is off")
-        path = settings.get("SQLITE_PATH") or DEFAULT_SQLITE_PATH
-        return cls(path, crawler.stats, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+        return cls(settings.get("SQLITE_PATH"), crawler.stats, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
 
     def open_spider(self) -> None:
         self.db = store.open_db(self.path)
@@ -58,7 +57,7 @@ class SQLitePipeline:
                     url=item.url, reason=f"{DRIFT_PREFIX}{drift}; this page: {why}", fetched_at=item.fetched_at,
                     listing_title=getattr(item, "listing_title", None),
                     listing_date=getattr(item, "listing_date", None), k2_markup=False))
-                self.stats.inc_value("sqlite/drift_held")
+                self.stats.inc_value(stat.SQLITE_DRIFT_HELD)
             else:
                 self._store(item)
         self.held = []
@@ -76,9 +75,9 @@ class SQLitePipeline:
     def _store(self, item: Any) -> None:
         if isinstance(item, Report):
             status = store.upsert_report(self.db, item.to_dict())
-            self.stats.inc_value(f"sqlite/{status}")
+            self.stats.inc_value(stat.stored(status))
             logger.debug("%s %s", status, item.url)
         elif isinstance(item, PageFailure):
             store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
                                  item.listing_title, item.listing_date)
-            self.stats.inc_value("sqlite/failures")
+            self.stats.inc_value(stat.SQLITE_FAILURES)

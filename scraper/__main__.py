@@ -10,6 +10,8 @@ from pathlib import Path
 
 from w3lib.encoding import html_to_unicode
 
+from scraper.settings import SQLITE_PATH
+
 logger = logging.getLogger(__name__)
 
 
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
-    p_serve.add_argument("db", nargs="?", default="data/caci.db", help="database (default: %(default)s)")
+    p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
     p_serve.add_argument("--port", type=int, default=8001)
     p_serve.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args(argv)

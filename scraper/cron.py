@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from scraper import stats as stat
 from scraper.monitor import EXIT_FAILED, exit_status, preflight
 
 logger = logging.getLogger(__name__)
@@ -72,8 +73,8 @@ def run_cron(full: bool = False, start_url: str | None = None,
         lock.truncate(0)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
-        handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES", 5 * 1024 * 1024),
-                          settings.getint("CACI_LOG_BACKUPS", 5))
+        handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES"),
+                          settings.getint("CACI_LOG_BACKUPS"))
         try:
             return _crawl(settings, jobdir, full, start_url, spider, sections)
         finally:
@@ -113,5 +114,5 @@ def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spide
         logger.error(message)
         print(f"caci-field-reports: {message}", file=sys.stderr)
     else:
-        logger.info("Crawl finished: %s", crawler.stats.get_value("caci/outcome"))
+        logger.info("Crawl finished: %s", crawler.stats.get_value(stat.OUTCOME))
     return code

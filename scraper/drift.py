@@ -14,12 +14,11 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
+from scraper import stats as stat
 
 
 logger = logging.getLogger(__name__)
 
-DRIFT_STAT = "caci/drift"
-FAILED_NO_K2_STAT = "cleaning/failed_no_k2"  # cleaning failures of pages without K2 item markup
 CLOSE_REASON = "site_drift"
 # Below this many cleaned item pages the close-time verdict does not call drift: a lone odd page
 # may go through the generic extractor (stored, but never counted as known by incremental runs).
@@ -34,14 +33,14 @@ def drift_reason(stats: dict[str, Any], rate: float, min_pages: int, early: bool
     markup, which is what would otherwise be stored as junk; at close, K2 pages that mostly could
     not be cleaned (a changed date format, say) count too, and so do listings that link nothing.
     """
-    listing_pages = stats.get("caci/listing_pages", 0)
-    if not early and listing_pages and not stats.get("caci/listing_items"):
+    listing_pages = stats.get(stat.LISTING_PAGES, 0)
+    if not early and listing_pages and not stats.get(stat.LISTING_ITEMS):
         return f"{listing_pages} listing page(s) linked to no report"
-    generic, failed = stats.get("cleaning/generic", 0), stats.get("cleaning/failed", 0)
-    cleaned = stats.get("cleaning/k2", 0) + generic + failed
+    generic, failed = stats.get(stat.cleaned("generic"), 0), stats.get(stat.CLEANING_FAILED, 0)
+    cleaned = stats.get(stat.cleaned("k2"), 0) + generic + failed
     if cleaned < max(1, min_pages):
         return None
-    no_k2 = generic + stats.get(FAILED_NO_K2_STAT, 0)
+    no_k2 = generic + stats.get(stat.CLEANING_FAILED_NO_K2, 0)
     if no_k2 / cleaned > rate:
         return f"{no_k2} of {cleaned} item pages had no K2 item markup (div.itemView)"
     if not early and (generic + failed) / cleaned > rate:
@@ -51,7 +50,7 @@ def drift_reason(stats: dict[str, Any], rate: float, min_pages: int, early: bool
 
 def crawl_drift(stats: dict[str, Any], rate: float) -> str | None:
     """The finished crawl's drift: what the early stop found, or the close-time rule's verdict."""
-    return stats.get(DRIFT_STAT) or drift_reason(stats, rate, MIN_PAGES_FOR_DRIFT)
+    return stats.get(stat.DRIFT) or drift_reason(stats, rate, MIN_PAGES_FOR_DRIFT)
 
 
 class DriftGuard:
@@ -83,6 +82,6 @@ class DriftGuard:
         if reason is None:
             return
         self.closing = True
-        stats.set_value(DRIFT_STAT, reason)
+        stats.set_value(stat.DRIFT, reason)
         logger.error("Site drift: %s; stopping the crawl, storing nothing from these pages", reason)
         _schedule_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

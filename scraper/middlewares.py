@@ -25,10 +25,10 @@ class RetryBackoffMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryBackoffMiddleware:
-        base = crawler.settings.getfloat("CACI_RETRY_BACKOFF_BASE", 2.0)
+        base = crawler.settings.getfloat("CACI_RETRY_BACKOFF_BASE")
         if base <= 0:
             raise NotConfigured("CACI_RETRY_BACKOFF_BASE is 0")
-        return cls(base, crawler.settings.getfloat("CACI_RETRY_BACKOFF_MAX", 60.0))
+        return cls(base, crawler.settings.getfloat("CACI_RETRY_BACKOFF_MAX"))
 
     def delay(self, retry: int) -> float:
         return min(self.cap, self.base * 2 ** (retry - 1)) * random.uniform(1.0, 1.25)

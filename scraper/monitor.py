@@ -12,11 +12,12 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import db as store
+from scraper import settings as defaults
 from scraper.drift import crawl_drift
+from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 
-OUTCOME_STAT = "caci/outcome"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_DATABASE = 0, 1, 2, 3, 4
 
 
@@ -31,7 +32,7 @@ def preflight(settings: Any, start_url: str | None, sections: str | None = None)
             parse_sections(sections)
     except ValueError as exc:
         return EXIT_USAGE, str(exc)
-    if settings.getbool("SQLITE_ENABLED", True):
+    if settings.getbool("SQLITE_ENABLED"):
         try:
             store.check_database(settings.get("SQLITE_PATH"))
         except store.DatabaseError as exc:
@@ -67,22 +68,22 @@ class Verdict:
 MIN_PAGES_FOR_RATE = 10
 
 
-def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = 0.5,
-          drift_generic_rate: float = 0.5) -> Verdict:
+def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = defaults.CACI_MAX_FAILURE_RATE,
+          drift_generic_rate: float = defaults.CACI_DRIFT_GENERIC_RATE) -> Verdict:
     """What a finished crawl's stats say about it. Pure: the same stats give the same verdict."""
-    if unreachable := stats.get("caci/site_unreachable"):
+    if unreachable := stats.get(stat.SITE_UNREACHABLE):
         return Verdict(False, f"site unreachable: {unreachable}", EXIT_UNREACHABLE)
-    if start_failed := stats.get("caci/start_failed"):
+    if start_failed := stats.get(stat.START_FAILED):
         return Verdict(False, f"start page failed: {start_failed}", EXIT_UNREACHABLE)
     if drift := crawl_drift(stats, drift_generic_rate):
         return Verdict(False, f"site drift: {drift}", EXIT_FAILED)
     if close_reason != "finished":
         return Verdict(False, close_reason, EXIT_FAILED)
-    if not stats.get("downloader/response_count"):
+    if not stats.get(stat.RESPONSES):
         return Verdict(False, "fetched nothing", EXIT_FAILED)
-    items = stats.get("caci/item_pages", 0)
-    unparsed = stats.get("cleaning/failed", 0)
-    failures = stats.get("sqlite/failures", 0)
+    items = stats.get(stat.ITEM_PAGES, 0)
+    unparsed = stats.get(stat.CLEANING_FAILED, 0)
+    failures = stats.get(stat.SQLITE_FAILURES, 0)
     attempted = items + failures - unparsed  # fetched item pages plus fetches that failed
     if attempted >= MIN_PAGES_FOR_RATE and failures / attempted > max_failure_rate:
         return Verdict(False, f"failure rate {failures}/{attempted} above {max_failure_rate:.0%}",
@@ -96,14 +97,14 @@ class CrawlMonitor:
     def __init__(self, crawler: Any) -> None:
         settings = crawler.settings
         self.crawler = crawler
-        self.max_failure_rate = settings.getfloat("CACI_MAX_FAILURE_RATE", 0.5)
-        self.drift_generic_rate = settings.getfloat("CACI_DRIFT_GENERIC_RATE", 0.5)
-        self.db_path = Path(settings.get("SQLITE_PATH")) if settings.getbool("SQLITE_ENABLED", True) else None
+        self.max_failure_rate = settings.getfloat("CACI_MAX_FAILURE_RATE")
+        self.drift_generic_rate = settings.getfloat("CACI_DRIFT_GENERIC_RATE")
+        self.db_path = Path(settings.get("SQLITE_PATH")) if settings.getbool("SQLITE_ENABLED") else None
         self.crawl_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlMonitor:
-        if not crawler.settings.getbool("CACI_MONITOR_ENABLED", True):
+        if not crawler.settings.getbool("CACI_MONITOR_ENABLED"):
             raise NotConfigured("CACI_MONITOR_ENABLED is off")
         monitor = cls(crawler)
         crawler.signals.connect(monitor.spider_opened, signal=signals.spider_opened)
@@ -122,14 +123,14 @@ class CrawlMonitor:
     @staticmethod
     def _listing_complete(spider: Any, stats: dict[str, Any], reason: str) -> bool:
         """Whether this run walked the listing as far as it meant to (else the next catches up)."""
-        if stats.get("caci/listing_failed") or reason != "finished":
+        if stats.get(stat.LISTING_FAILED) or reason != "finished":
             return False
-        return getattr(spider, "mode", "full") == "full" or bool(stats.get("caci/listing_complete"))
+        return getattr(spider, "mode", "full") == "full" or bool(stats.get(stat.LISTING_COMPLETE))
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         stats = self.crawler.stats.get_stats()
         verdict = judge(stats, reason, self.max_failure_rate, self.drift_generic_rate)
-        self.crawler.stats.set_value(OUTCOME_STAT, verdict.reason)
+        self.crawler.stats.set_value(stat.OUTCOME, verdict.reason)
         if not verdict.ok:
             logger.error("Crawl failed: %s", verdict.reason)
         if self.crawl_id is None:
@@ -141,15 +142,15 @@ class CrawlMonitor:
                 finished_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
                 close_reason=verdict.reason,
                 outcome="ok" if verdict.ok else "failed",
-                pages_fetched=stats.get("downloader/response_count", 0),
-                listing_pages=stats.get("caci/listing_pages", 0),
-                item_pages=stats.get("caci/item_pages", 0),
-                reports_new=stats.get("sqlite/inserted", 0),
-                reports_updated=stats.get("sqlite/updated", 0),
-                reports_unchanged=stats.get("sqlite/unchanged", 0),
-                reports_duplicate=stats.get("sqlite/duplicate", 0),
-                failures=stats.get("sqlite/failures", 0),
-                requests=stats.get("downloader/request_count", 0),
+                pages_fetched=stats.get(stat.RESPONSES, 0),
+                listing_pages=stats.get(stat.LISTING_PAGES, 0),
+                item_pages=stats.get(stat.ITEM_PAGES, 0),
+                reports_new=stats.get(stat.stored("inserted"), 0),
+                reports_updated=stats.get(stat.stored("updated"), 0),
+                reports_unchanged=stats.get(stat.stored("unchanged"), 0),
+                reports_duplicate=stats.get(stat.stored("duplicate"), 0),
+                failures=stats.get(stat.SQLITE_FAILURES, 0),
+                requests=stats.get(stat.REQUESTS, 0),
                 listing_complete=int(self._listing_complete(spider, stats, reason)),
                 stats={k: v for k, v in stats.items()
                        if k.split("/")[0] in ("caci", "cleaning", "sqlite", "downloader", "retry",
@@ -165,6 +166,6 @@ def exit_status(crawler: Any) -> tuple[int, str | None]:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     settings = crawler.settings
     verdict = judge(stats, stats.get("finish_reason", "finished"),
-                    settings.getfloat("CACI_MAX_FAILURE_RATE", 0.5),
-                    settings.getfloat("CACI_DRIFT_GENERIC_RATE", 0.5))
+                    settings.getfloat("CACI_MAX_FAILURE_RATE"),
+                    settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
     return verdict.exit_code, verdict.message

@@ -89,6 +89,16 @@ def archive(tmp_path):
     return tmp_path / "site", specs
 
 
+def project_crawler(spidercls=None, **overrides):
+    """A Scrapy crawler with the project's settings (every default, from scraper/settings.py) and `overrides`."""
+    from scrapy.utils.test import get_crawler
+
+    import scraper.settings as project
+
+    defaults = {name: getattr(project, name) for name in dir(project) if name.isupper()}
+    return get_crawler(spidercls, settings_dict=defaults | overrides)
+
+
 def _test_settings(db_path: Path, retries: int) -> list[str]:
     """`-s` flags every test crawl uses: its own database and cache, politeness delays off."""
     pairs = {"SQLITE_PATH": db_path, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.utils.test import get_crawler
 
 from pipelines.blocks import extract_blocks
 from pipelines.byline import take_byline
@@ -13,7 +12,7 @@ from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
 from scraper.pages import make_soup
-from tests.conftest import SITE, body_f1, expected_pages, fixture_html
+from tests.conftest import project_crawler, SITE, body_f1, expected_pages, fixture_html
 
 ORIGIN = "https://www.cacianalyst.org"
 # Text of the site's chrome that must never reach a body.
@@ -168,7 +167,7 @@ def test_render_html_sanitises():
 def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
     import asyncio
 
-    crawler = get_crawler(settings_dict={"CACI_MIN_BODY_WORDS": 20, "CACI_CLEANING_WORKERS": workers})
+    crawler = project_crawler(**{"CACI_MIN_BODY_WORDS": 20, "CACI_CLEANING_WORKERS": workers})
     crawler.stats.open_spider()  # a bare crawler's stats collector needs opening by hand
     pipeline = CleaningPipeline.from_crawler(crawler)
     pipeline.open_spider()
@@ -199,7 +198,7 @@ def test_pipeline_can_be_switched_off():
     from scrapy.exceptions import NotConfigured
 
     with pytest.raises(NotConfigured):
-        CleaningPipeline.from_crawler(get_crawler(settings_dict={"CACI_CLEANING_ENABLED": False}))
+        CleaningPipeline.from_crawler(project_crawler(**{"CACI_CLEANING_ENABLED": False}))
 
 
 # --- fuzzing: random and mutated HTML never crashes the cleaner ----------------------------------

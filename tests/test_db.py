@@ -7,6 +7,8 @@ import json
 import pytest
 
 import db as store
+from db.schema import MIGRATIONS, migrate, report_columns
+from tests.conftest import ROOT
 
 REPORT = {
     "url": "https://www.cacianalyst.org/publications/field-reports/item/8050-turkmenistan.html",
@@ -48,8 +50,37 @@ def test_schema(database):
     assert database["reports"].pks == ["id"]
     assert any(i.unique and i.columns == ["title_key", "published"] for i in database["reports"].indexes)
     assert database.journal_mode == "wal"
-    assert database.execute("pragma user_version").fetchone()[0] == store.SCHEMA_VERSION
-    store.ensure_schema(database)  # idempotent
+    assert [m.name for m in MIGRATIONS.applied(database)] == [m.name for m in MIGRATIONS._migrations]
+    assert migrate(database) == []  # consulted: nothing runs twice
+
+
+def test_the_reports_table_is_the_report_model():
+    """Issue 12: the columns are declared once (Report); the table and Datasette's metadata follow it."""
+    import dataclasses
+
+    import yaml
+
+    from scraper.model import Report
+
+    columns = set(report_columns())
+    assert {f.name for f in dataclasses.fields(Report)} - {"digest_items"} <= columns
+    described = yaml.safe_load((ROOT / "scraper" / "metadata.yml").read_text())
+    documented = described["databases"]["DATABASE"]["tables"]["reports"]["columns"]
+    assert set(documented) == columns
+
+
+def test_migrations_run_once_per_process_and_file(tmp_path, monkeypatch):
+    calls = []
+    real = store.migrate
+    monkeypatch.setattr(store, "migrate", lambda db: calls.append(db) or real(db))
+    path = tmp_path / "once.db"
+    store._migrated.clear()
+    for _ in range(3):
+        store.open_db(path).close()
+    assert len(calls) == 1
+    path.unlink()  # another file at the same path is migrated again
+    store.open_db(path).close()
+    assert len(calls) == 2
 
 
 def test_insert_then_unchanged_then_updated(database):
@@ -167,6 +198,30 @@ def test_an_older_database_gains_new_columns_without_losing_rows(tmp_path):
     assert list(database.query("select url, reason, listing_title from failures")) == [
         {"url": "u", "reason": "r", "listing_title": None}]
     assert {"crawls", "report_versions"} <= set(database.table_names())
+    assert not MIGRATIONS.pending(database)
+
+
+def test_a_database_from_before_migrations_is_upgraded(tmp_path):
+    """A v2 database (ensure_schema era: every table, user_version 2, no migrations table, no
+    author_bio/categories/year columns yet) keeps its rows and gains what it lacks."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "v2.db"
+    old = Database(path)
+    columns = {k: v for k, v in report_columns().items() if k not in ("author_bio", "categories", "year")}
+    old["reports"].create(columns, pk="id")
+    old["reports"].insert({"url": "u", "title": "T", "title_key": "t", "published": "2005-04-20", "body": "b",
+                           "body_html": "<p>b</p>", "extraction": "k2"})
+    old["reports"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+    old.execute("pragma user_version = 2")
+    old.close()
+    database = store.open_db(path)
+    [row] = database.query("select title, year, categories from reports")
+    assert row == {"title": "T", "year": 2005, "categories": None}
+    assert "_sqlite_migrations" in database.table_names() and not MIGRATIONS.pending(database)
+    assert store.upsert_report(database, REPORT) == "inserted"
+    assert [r["title"] for r in database.query("select title from reports_fts where reports_fts match 'neutrality'")] \
+        == [REPORT["title"]]
 
 
 # --- properties of the dedup rule ---------------------------------------------------------------

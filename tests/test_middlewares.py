@@ -8,10 +8,11 @@ import time
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.test import get_crawler
 
 from scraper.middlewares import RetryBackoffMiddleware, ScopeRedirectMiddleware
 from scraper.spiders.analyst import FieldReportsSpider
+
+from tests.conftest import project_crawler
 
 
 def test_backoff_doubles_and_is_capped():
@@ -35,13 +36,13 @@ def test_backoff_waits_only_before_a_retry():
 
 def test_backoff_off_when_base_is_zero():
     with pytest.raises(NotConfigured):
-        RetryBackoffMiddleware.from_crawler(get_crawler(settings_dict={"CACI_RETRY_BACKOFF_BASE": 0}))
+        RetryBackoffMiddleware.from_crawler(project_crawler(**{"CACI_RETRY_BACKOFF_BASE": 0}))
 
 
 @pytest.fixture
 def guard():
     """A ScopeRedirectMiddleware whose crawler runs the field_reports spider on 127.0.0.1:8000."""
-    crawler = get_crawler(FieldReportsSpider, settings_dict={"SQLITE_ENABLED": False})
+    crawler = project_crawler(FieldReportsSpider, **{"SQLITE_ENABLED": False})
     crawler.spider = FieldReportsSpider.from_crawler(
         crawler, start_url="http://127.0.0.1:8000/publications/field-reports.html")
     return ScopeRedirectMiddleware.from_crawler(crawler)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.test import get_crawler
 from sqlite_utils import Database
 
 from pipelines.storage import SQLitePipeline
 from scraper.model import PageFailure, Report
+from tests.conftest import project_crawler
 
 REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item/1-a.html", item_id=1,
                 title="A Report", published="2010-01-06", body="Some words here.",
@@ -18,7 +18,7 @@ REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item
 @pytest.fixture
 def pipeline(tmp_path):
     """An opened SQLitePipeline writing to tmp_path/out.db, with real stats."""
-    crawler = get_crawler(settings_dict={"SQLITE_PATH": str(tmp_path / "sub" / "out.db")})
+    crawler = project_crawler(**{"SQLITE_PATH": str(tmp_path / "sub" / "out.db")})
     crawler.stats.open_spider()
     pipeline = SQLitePipeline.from_crawler(crawler)
     pipeline.open_spider()
@@ -47,4 +47,4 @@ def test_other_items_pass_through(pipeline):
 
 def test_disabled_by_setting():
     with pytest.raises(NotConfigured):
-        SQLitePipeline.from_crawler(get_crawler(settings_dict={"SQLITE_ENABLED": False}))
+        SQLitePipeline.from_crawler(project_crawler(**{"SQLITE_ENABLED": False}))

@@ -22,11 +22,10 @@ from scraper.pages import parse_listing
 from scraper.sections import Section, parse_sections, section_for_path
 from scraper.state import CrawlState, CrawlStateExtension
 from scraper.urls import SITE_HOSTS, CrawlScope
+from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE_STAT = "caci/site_unreachable"
-START_FAILED_STAT = "caci/start_failed"
 TRUE = {"1", "true", "yes", "on"}
 
 
@@ -132,7 +131,7 @@ class AnalystSpider(scrapy.Spider):
     def _walk_done(self, section: str) -> None:
         self.walked.add(section)
         if self.walked >= set(self.sections):
-            self.crawler.stats.set_value("caci/listing_complete", 1)
+            self.crawler.stats.set_value(stat.LISTING_COMPLETE, 1)
 
     def parse_listing(self, response: Response) -> Iterator[Any]:
         section = response.meta["caci_section"]
@@ -150,9 +149,9 @@ class AnalystSpider(scrapy.Spider):
             if request := self._item_request(url, ListingEntry(url, entry.title, entry.published), section):
                 yield request
         stats = self.crawler.stats
-        stats.inc_value("caci/listing_pages")
-        stats.inc_value("caci/listing_items", in_scope)
-        stats.inc_value("caci/listing_items_new", new)
+        stats.inc_value(stat.LISTING_PAGES)
+        stats.inc_value(stat.LISTING_ITEMS, in_scope)
+        stats.inc_value(stat.LISTING_ITEMS_NEW, new)
         if in_scope == 0:
             logger.warning("Listing page %s links to no report", response.url)
         pages = {u for u in map(scope.listing_url, page.page_links) if u is not None}
@@ -166,7 +165,7 @@ class AnalystSpider(scrapy.Spider):
         if self.stale_pages[section] >= self.stop_after and not self.catch_up:
             logger.info("Stopping %s at %s: %d listing page(s) in a row brought no new report",
                         section, response.url, self.stale_pages[section])
-            stats.set_value(f"caci/incremental_stop/{section}", response.url)
+            stats.set_value(stat.incremental_stop(section), response.url)
             self._walk_done(section)
             return
         here = _offset(response.url)
@@ -177,7 +176,7 @@ class AnalystSpider(scrapy.Spider):
             yield request
 
     def parse_item(self, response: Response, listing: ListingEntry | None = None) -> Iterator[Any]:
-        self.crawler.stats.inc_value("caci/item_pages")
+        self.crawler.stats.inc_value(stat.ITEM_PAGES)
         section = self.sections[response.meta["caci_section"]][0]
         yield RawPage(url=response.url, html=response.text, fetched_at=_now(),
                       status=response.status, listing=listing, section=section.name)
@@ -188,10 +187,10 @@ class AnalystSpider(scrapy.Spider):
         # A redirect's failure carries the target; the page we asked for is the first URL.
         url = (request.meta.get("redirect_urls") or [request.url])[0]
         if request.meta.get("caci_start"):
-            stat = UNREACHABLE_STAT if is_unreachable(failure) else START_FAILED_STAT
-            self.crawler.stats.set_value(stat, f"{url}: {reason}")
+            name = stat.SITE_UNREACHABLE if is_unreachable(failure) else stat.START_FAILED
+            self.crawler.stats.set_value(name, f"{url}: {reason}")
         if request.meta.get("caci_listing"):
-            self.crawler.stats.inc_value("caci/listing_failed")
+            self.crawler.stats.inc_value(stat.LISTING_FAILED)
         logger.warning("Cannot fetch %s: %s", url, reason)
         listing = request.cb_kwargs.get("listing")
         yield PageFailure(url=url, reason=f"fetch: {reason}", fetched_at=_now(),

@@ -1,0 +1,70 @@
+"""Opening the SQLite file safely, and the write transaction every write goes through."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+logger = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class DatabaseError(RuntimeError):
+    """The database file cannot be used; the message says why and what to do."""
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@contextlib.contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock first (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads before it writes fails at once with "database is
+    locked" when another connection writes meanwhile; asking for the lock up front makes it
+    wait (busy_timeout) instead, so a writer elsewhere delays the crawl but never loses a row.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def check_database(path: str | Path) -> None:
+    """Raise DatabaseError if `path` exists and is not an SQLite database (nothing is written)."""
+    path = Path(path)
+    if path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as f:
+            if f.read(16) != SQLITE_HEADER:
+                raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it")
+
+
+def connect(path: Path, busy_timeout_ms: int) -> Database:
+    """The database at `path` (created with its folder), in WAL mode; not SQLite: DatabaseError."""
+    check_database(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        db = Database(path)
+        # Readers (Datasette) never block the crawl for long: WAL, and writers wait, not fail.
+        db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        db.enable_wal()
+        # In WAL mode NORMAL still never corrupts the file, even on SIGKILL; it only skips the
+        # fsync per commit (a power cut may lose the last reports, which the next run re-fetches).
+        db.execute("PRAGMA synchronous = NORMAL")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot open {path}: {exc}") from exc
+    return db

@@ -1,0 +1,136 @@
+"""Reports: the dedup upsert, the URLs a report was found at, its earlier versions, digest pieces."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.connection import now, write
+from db.schema import DERIVED_COLUMNS, JSON_COLUMNS, TABLES
+from scraper.text import title_key
+
+logger = logging.getLogger(__name__)
+
+# Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
+# every visit and are refreshed without counting as a change.
+CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html",
+                   "author_bio", "extraction")
+
+
+def _row(report: dict[str, Any]) -> dict[str, Any]:
+    """The `reports` row of a Report (as a dict): its fields, lists as JSON, the derived columns."""
+    row = {c: report.get(c) for c in TABLES["reports"]["columns"] if c not in DERIVED_COLUMNS}
+    for column in JSON_COLUMNS:
+        row[column] = json.dumps(report.get(column) or [], ensure_ascii=False)
+    row["title_key"] = title_key(report["title"])
+    row["categories"] = json.dumps([report["category"]] if report.get("category") else [], ensure_ascii=False)
+    # Stored, not computed in queries, so Datasette can facet and chart by it.
+    row["year"] = int(row["published"][:4]) if row.get("published") else None
+    return row
+
+
+def _preferred(new_item_id: int | None, old_item_id: int | None) -> bool:
+    """Whether a copy with `new_item_id` should speak for the report over `old_item_id`.
+
+    The lowest K2 id is the original; republished copies get new, higher ids. The choice does
+    not depend on the order pages were fetched in.
+    """
+    if old_item_id is None:
+        return new_item_id is not None
+    return new_item_id is not None and new_item_id < old_item_id
+
+
+def upsert_report(db: Database, report: dict[str, Any]) -> str:
+    """Store one report, deduplicated by normalised title + published date.
+
+    Returns "inserted", "updated" (same report, new content), "unchanged", or "duplicate"
+    (a known report under a URL not seen before; the URL is kept in report_urls).
+    """
+    row = _row(report)
+    if not row["title_key"]:
+        raise ValueError(f"report from {row['url']} has no title words to deduplicate on")
+    when = row["fetched_at"] or now()
+    with write(db):
+        existing = next(db.query(
+            "select * from reports where title_key = ? and published = ?",
+            [row["title_key"], row["published"]]), None)
+        if existing is None:
+            # The same URL stored before under another title/date: the page changed, not a new report.
+            known = next(db.query(
+                "select r.* from report_urls u join reports r on r.id = u.report_id where u.url = ?",
+                [row["url"]]), None)
+            if known is None:
+                row["first_seen"] = when
+                report_id = db["reports"].insert(row).last_pk
+                status = "inserted"
+            elif _downgrade(known, row):
+                return "unchanged"
+            else:
+                report_id = known["id"]
+                _keep_version(db, known)
+                db["reports"].update(report_id, row)
+                status = "updated"
+            _store_digest(db, report_id, report.get("digest_items"))
+        else:
+            report_id = existing["id"]
+            url_known = db.execute("select 1 from report_urls where url = ? and report_id = ?",
+                                   [row["url"], report_id]).fetchone() is not None
+            speaks = (row["url"] == existing["url"] or _preferred(row["item_id"], existing["item_id"])) \
+                and not _downgrade(existing, row)
+            # An article listed in two sections is one report that knows both.
+            row["categories"] = _merged(existing["categories"], row["categories"])
+            if speaks:
+                changed = any(row[c] != existing[c] for c in CONTENT_COLUMNS) or row["url"] != existing["url"]
+                if existing["title"] != row["title"] or existing["body"] != row["body"]:
+                    _keep_version(db, existing)
+                db["reports"].update(report_id, row)
+                _store_digest(db, report_id, report.get("digest_items"))
+            else:
+                changed = False
+                db.execute("update reports set hits = max(coalesce(hits, 0), coalesce(?, 0)), "
+                           "categories = ? where id = ?", [row["hits"], row["categories"], report_id])
+            status = "duplicate" if not url_known else ("updated" if changed else "unchanged")
+        db.execute(
+            """insert into report_urls (url, report_id, item_id, first_seen, last_seen)
+               values (?, ?, ?, ?, ?)
+               on conflict(url) do update set report_id = excluded.report_id,
+                                              last_seen = excluded.last_seen""",
+            [row["url"], report_id, row["item_id"], when, when],
+        )
+        db.execute("delete from failures where url = ?", [row["url"]])
+    return status
+
+
+def _downgrade(existing: dict[str, Any], row: dict[str, Any]) -> bool:
+    """A generic extraction never overwrites what K2's own markup gave (a page of a drifted site)."""
+    return existing["extraction"] == "k2" and row["extraction"] != "k2"
+
+
+def _merged(old_json: str | None, new_json: str) -> str:
+    """The union of two JSON lists of section names, sorted (the same whatever the crawl order)."""
+    return json.dumps(sorted({*json.loads(old_json or "[]"), *json.loads(new_json)}), ensure_ascii=False)
+
+
+def _store_digest(db: Database, report_id: int, pieces: list[dict[str, Any]] | None) -> None:
+    """Replace a report's digest pieces (a news digest page's short news items)."""
+    db.execute("delete from digest_items where report_id = ?", [report_id])
+    db["digest_items"].insert_all(
+        ({"report_id": report_id, "source": None} | piece for piece in pieces or []),
+        columns=TABLES["digest_items"]["columns"])
+
+
+def _keep_version(db: Database, old: dict[str, Any]) -> None:
+    """Archive a report's current title and body before they are overwritten."""
+    db.execute(
+        """insert into report_versions (report_id, version, fetched_at, title, body)
+           select ?, coalesce(max(version), 0) + 1, ?, ?, ? from report_versions where report_id = ?""",
+        [old["id"], old["fetched_at"], old["title"], old["body"], old["id"]],
+    )
+
+
+def report_urls(db: Database, report_id: int) -> list[str]:
+    return [r["url"] for r in db.query(
+        "select url from report_urls where report_id = ? order by item_id, url", [report_id])]

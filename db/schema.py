@@ -1,0 +1,120 @@
+"""The tables, declared once (the reports table from the Report model), and their migrations."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+import typing
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+from scraper.model import Report
+
+logger = logging.getLogger(__name__)
+
+# Report fields kept elsewhere than in their column of `reports`.
+NOT_COLUMNS = ("digest_items",)  # rows of digest_items
+JSON_COLUMNS = ("authors", "tags")  # lists, stored as JSON text
+# Columns of `reports` that are not Report fields: the row id and what storage derives.
+DERIVED_COLUMNS: dict[str, type] = {"id": int, "title_key": str, "year": int, "first_seen": str, "categories": str}
+
+
+def _column_type(hint: Any) -> type:
+    args = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
+    kind = typing.get_origin(args[0]) or args[0]
+    return str if kind in (list, dict, str) else kind
+
+
+def report_columns() -> dict[str, type]:
+    """The `reports` table's columns: the Report model's fields, then the derived ones."""
+    hints = typing.get_type_hints(Report)
+    columns = {"id": int}
+    columns |= {f.name: _column_type(hints[f.name]) for f in dataclasses.fields(Report) if f.name not in NOT_COLUMNS}
+    return columns | DERIVED_COLUMNS
+
+
+TABLES: dict[str, dict[str, Any]] = {
+    "reports": {"columns": report_columns(), "pk": "id",
+                "not_null": {"url", "title", "title_key", "published", "body", "body_html"}},
+    "report_urls": {"columns": {"url": str, "report_id": int, "item_id": int, "first_seen": str,
+                                "last_seen": str},
+                    "pk": "url", "not_null": {"report_id"},
+                    "foreign_keys": [("report_id", "reports", "id")]},
+    "failures": {"columns": {"url": str, "reason": str, "attempts": int, "first_seen": str,
+                             "last_seen": str, "listing_title": str, "listing_date": str},
+                 "pk": "url", "not_null": {"reason"}},
+    "report_versions": {"columns": {"report_id": int, "version": int, "fetched_at": str,
+                                    "title": str, "body": str},
+                        "pk": ("report_id", "version"),
+                        "foreign_keys": [("report_id", "reports", "id")]},
+    "digest_items": {"columns": {"report_id": int, "position": int, "headline": str, "text": str,
+                                 "source": str},
+                     "pk": ("report_id", "position"),
+                     "foreign_keys": [("report_id", "reports", "id")]},
+    "crawls": {"columns": {"id": int, "started_at": str, "finished_at": str, "mode": str,
+                           "close_reason": str, "outcome": str, "pages_fetched": int,
+                           "listing_pages": int, "item_pages": int, "reports_new": int,
+                           "reports_updated": int, "reports_unchanged": int,
+                           "reports_duplicate": int, "failures": int, "requests": int,
+                           "listing_complete": int, "stats": str},
+               "pk": "id"},
+}
+
+# Applied in order, each once per database (sqlite-utils records them in _sqlite_migrations).
+# A database written before migrations existed has none recorded: the first two bring any of
+# its earlier schemas up to date without touching a row, because every change so far added
+# tables and columns. A future change is a new function at the end, never an edit of these.
+MIGRATIONS = Migrations("caci-field-reports")
+
+
+@MIGRATIONS()
+def m001_tables_and_columns(db: Database) -> None:
+    """Every table, and every column added since a table was first created."""
+    for name, spec in TABLES.items():
+        table = db[name]
+        # Not create(transform=True): a transform rebuilds the table, which drops the FTS triggers.
+        table.create(spec["columns"], pk=spec["pk"], not_null=spec.get("not_null"),
+                     foreign_keys=spec.get("foreign_keys"), if_not_exists=True)
+        have = table.columns_dict
+        for column, kind in spec["columns"].items():
+            if column not in have:
+                table.add_column(column, kind)
+
+
+@MIGRATIONS()
+def m002_year_and_indexes(db: Database) -> None:
+    """The stored year (rows from before it existed), the dedup index, the URL lookup index."""
+    db.execute("update reports set year = cast(substr(published, 1, 4) as integer) "
+               "where year is null and published is not null")
+    db["reports"].create_index(["title_key", "published"], unique=True, if_not_exists=True,
+                               index_name="reports_dedup")
+    db["report_urls"].create_index(["report_id"], if_not_exists=True)
+
+
+@MIGRATIONS(transactional=False)  # enable_fts runs SQL scripts, which commit by themselves
+def m003_full_text_search(db: Database) -> None:
+    """FTS5 (porter stemming) over reports and digest pieces, kept current by triggers."""
+    if not db["reports_fts"].exists():
+        db["reports"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
+    if not db["digest_items_fts"].exists():
+        db["digest_items"].enable_fts(["headline", "text"], create_triggers=True, tokenize="porter")
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply the pending migrations; return their names.
+
+    Two processes opening an old database at the same moment may both start; the second then
+    fails on what the first did, finds nothing pending any more, and goes on.
+    """
+    pending = [m.name for m in MIGRATIONS.pending(db)]
+    if not pending:
+        return []
+    try:
+        MIGRATIONS.apply(db)
+    except sqlite3.DatabaseError:
+        if MIGRATIONS.pending(db):
+            raise
+    logger.info("Database migrated: %s", ", ".join(pending))
+    return pending
