@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import sqlite3
+import time
 import typing
 from typing import Any
 
@@ -102,19 +103,30 @@ def m003_full_text_search(db: Database) -> None:
         db["digest_items"].enable_fts(["headline", "text"], create_triggers=True, tokenize="porter")
 
 
-def migrate(db: Database) -> list[str]:
+def migrate(db: Database, wait: float = 30.0) -> list[str]:
     """Apply the pending migrations; return their names.
 
+    Another writer holding the lock is waited for (up to `wait` seconds), as every write waits.
     Two processes opening an old database at the same moment may both start; the second then
     fails on what the first did, finds nothing pending any more, and goes on.
     """
     pending = [m.name for m in MIGRATIONS.pending(db)]
     if not pending:
         return []
-    try:
-        MIGRATIONS.apply(db)
-    except sqlite3.DatabaseError:
-        if MIGRATIONS.pending(db):
-            raise
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            MIGRATIONS.apply(db)
+            break
+        except sqlite3.OperationalError as exc:
+            # A migration's transaction reads before it writes, so a writer elsewhere makes it
+            # fail at once ("database is locked") instead of waiting on busy_timeout.
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+        except sqlite3.DatabaseError:
+            if MIGRATIONS.pending(db):
+                raise
+            break
     logger.info("Database migrated: %s", ", ".join(pending))
     return pending

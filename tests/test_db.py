@@ -293,3 +293,27 @@ def test_drift_failures_are_retried_whatever_their_attempts(database):
         store.record_failure(database, url, "drift: 5 of 5 item pages had no K2 item markup; this page: ...")
     known, retry = store.crawl_state(database, max_attempts=3)
     assert [r["url"] for r in retry] == [url] and "/publications/field-reports/item/9-x.html" not in known
+
+
+def test_an_old_database_is_migrated_while_another_connection_writes(tmp_path):
+    """The upgrade waits for a writer elsewhere instead of failing with "database is locked"."""
+    import sqlite3
+    import threading
+    import time
+
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(path)
+    old["failures"].create({"url": str, "reason": str, "attempts": int, "first_seen": str, "last_seen": str}, pk="url")
+    old.enable_wal()
+    old.close()
+    holder = sqlite3.connect(path, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("insert into failures (url, reason) values ('x', 'y')")
+    threading.Timer(1.0, holder.commit).start()
+    started = time.monotonic()
+    database = store.open_db(path)
+    assert time.monotonic() - started >= 0.9
+    assert not MIGRATIONS.pending(database)
+    assert [r["url"] for r in database.query("select url from failures")] == ["x"]
