@@ -57,7 +57,8 @@ def main() -> int:
         seen = set()
         for (file, _, fn), (_, _, _, cumulative, _) in sorted(stats.stats.items(), key=lambda kv: -kv[1][3]):
             label = GROUPS.get(fn)
-            if label and label not in seen and ("work/main" in file or fn == "download_request"):
+            # The project's own functions (wherever the checkout is), and Scrapy's download.
+            if label and label not in seen and (file.startswith(str(ROOT)) or fn == "download_request"):
                 seen.add(label)
                 print(f"| {label} | {cumulative:.2f} | {cumulative / total:.0%} |")
         print("\nTop 12 functions by own time:")

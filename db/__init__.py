@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -12,7 +11,6 @@ from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
 from db.runs import crawl_state, finish_crawl, last_crawl, record_failure, start_crawl
 from db.schema import MIGRATIONS, TABLES, migrate
 
-logger = logging.getLogger(__name__)
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "crawl_state", "finish_crawl",
            "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "upsert_report", "write"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,7 +10,6 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-logger = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 

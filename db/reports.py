@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from sqlite_utils import Database
@@ -12,7 +11,6 @@ from db.connection import now, write
 from db.schema import DERIVED_COLUMNS, JSON_COLUMNS, TABLES
 from scraper.text import title_key
 
-logger = logging.getLogger(__name__)
 
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.

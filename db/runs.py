@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,8 +10,6 @@ from sqlite_utils import Database
 
 from db.connection import now, write
 from scraper.model import DRIFT_PREFIX
-
-logger = logging.getLogger(__name__)
 
 
 def record_failure(db: Database, url: str, reason: str, when: str | None = None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html as html_lib
-import logging
 import re
 from dataclasses import replace
 
@@ -16,7 +15,6 @@ from scraper.sections import SECTIONS
 from scraper.text import clean_ws, word_count, words
 from scraper.urls import join_url
 
-logger = logging.getLogger(__name__)
 
 # Elements whose content is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "button",

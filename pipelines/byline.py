@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from scraper.model import Block
 from scraper.text import Byline, parse_byline
-
-logger = logging.getLogger(__name__)
 
 
 def take_byline(blocks: list[Block]) -> Byline | None:

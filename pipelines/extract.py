@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import asdict
 
 from pipelines.blocks import extract_blocks
@@ -18,7 +17,6 @@ from scraper.sections import NEWS_DIGEST
 from scraper.settings import CACI_MIN_BODY_WORDS
 from scraper.text import split_names
 
-logger = logging.getLogger(__name__)
 
 __all__ = ["CleaningError", "NotK2PageError", "clean_k2", "clean_page"]
 
@@ -29,8 +27,6 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
     intro = extract_blocks(page.intro, base)
     full = extract_blocks(page.fulltext, base)
     byline = take_byline(intro) or take_byline(full)
-    if byline is None:
-        take_byline(full)
     blocks = label_sections(drop_repeated_intro(intro, full) + full)
     author_bio = take_author_bio(blocks)
     category = page.category or section

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 
 from pipelines.render import render_paragraphs
@@ -11,7 +10,6 @@ from scraper.model import ListingEntry, Report
 from scraper.pages import make_soup
 from scraper.text import clean_ws, parse_byline, parse_date
 
-logger = logging.getLogger(__name__)
 
 # The site's own chrome (Joomla template modules): on a page without a K2 item, what is left
 # after removing these is the page's own content, if it has any.

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import html as html_lib
-import logging
 import re
 from dataclasses import replace
 
 from scraper.model import Block
 from scraper.text import words
 
-logger = logging.getLogger(__name__)
 
 _TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
 # Where one sentence ends and the next begins: after . ! ? or …, closing quotes, a space, then

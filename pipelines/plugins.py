@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import html as html_lib
-import logging
 import re
 
 from bs4 import BeautifulSoup, Tag
 
-logger = logging.getLogger(__name__)
 
 # What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
 # address was, for readers without JavaScript (JLIB_HTML_CLOAKING).

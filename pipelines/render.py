@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import html as html_lib
-import logging
 
 import nh3
 
 from scraper.model import Block
 
-logger = logging.getLogger(__name__)
 
 SANITISER_TAGS = {"p", "blockquote", "ul", "ol", "li", "em", "strong", "a"}
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from scraper.model import ListingEntry, Report
 from scraper.text import Byline, word_count
 from scraper.urls import item_id
-
-logger = logging.getLogger(__name__)
 
 
 class CleaningError(ValueError):

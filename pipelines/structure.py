@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, replace
 
@@ -10,9 +9,6 @@ from scraper.model import Block
 from scraper.text import clean_ws, word_count
 
 
-logger = logging.getLogger(__name__)
-
-LABELS = ("BACKGROUND", "IMPLICATIONS", "CONCLUSIONS")
 # "BACKGROUND:", "Background:", "BACKGROUND -", or capitals with no colon at all.
 _LABEL = re.compile(r"^(?:(BACKGROUND|IMPLICATIONS|CONCLUSIONS?)\b\s*[:.\-–—]?|"
                     r"(background|implications|conclusions?)\s*:)\s*(.*)$", re.I | re.S)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-logger = logging.getLogger(__name__)
 
-HIGHLIGHT = "**"  # what the canned "search" query's snippet() puts around matches
+# The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
 
 

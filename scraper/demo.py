@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import subprocess
 import sys
 from pathlib import Path
 
 from scraper.devserver import SiteServer
 
-logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = ROOT / "tests" / "fixtures" / "site"

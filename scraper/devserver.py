@@ -14,7 +14,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import logging
 import sys
 import threading
 import time
@@ -24,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-logger = logging.getLogger(__name__)
 
 SITE_ORIGIN = b"https://www.cacianalyst.org"
 

@@ -8,7 +8,6 @@ with one verdict line and an exit code: 0 healthy, 1 drift (the markup changed),
 
 from __future__ import annotations
 
-import logging
 import sys
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -25,7 +24,6 @@ from scraper.pages import parse_listing
 from scraper.sections import parse_sections
 from scraper.urls import CrawlScope
 
-logger = logging.getLogger(__name__)
 
 MAX_REQUESTS = 10
 FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "word_count", "extraction")

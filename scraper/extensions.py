@@ -12,18 +12,13 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-logger = logging.getLogger(__name__)
 
-# Newer Scrapy wraps Twisted's errors in its own download exceptions; older has only Twisted's.
-_SCRAPY_NETWORK_ERRORS = tuple(
-    getattr(scrapy_errors, name)
-    for name in ("CannotResolveHostError", "DownloadConnectionRefusedError", "DownloadTimeoutError",
-                 "DownloadFailedError", "ResponseDataLossError")
-    if hasattr(scrapy_errors, name)
-)
+# Scrapy (2.19, as pinned) raises its own download exceptions; Twisted's can still surface.
 NETWORK_ERRORS = (net.DNSLookupError, net.ConnectError, net.TimeoutError, net.ConnectionLost,
                   net.ConnectionDone, ResponseFailed, TimeoutError, ConnectionError,
-                  *_SCRAPY_NETWORK_ERRORS)
+                  scrapy_errors.CannotResolveHostError, scrapy_errors.DownloadConnectionRefusedError,
+                  scrapy_errors.DownloadTimeoutError, scrapy_errors.DownloadFailedError,
+                  scrapy_errors.ResponseDataLossError)
 
 
 def _exception(failure: Failure | BaseException) -> BaseException:

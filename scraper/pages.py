@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 
@@ -12,8 +11,6 @@ from parsel import Selector
 from scraper.model import ListingEntry
 from scraper.text import clean_ws, parse_date
 from scraper.urls import join_url
-
-logger = logging.getLogger(__name__)
 
 
 def make_soup(html: str) -> BeautifulSoup:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 import tempfile
 from pathlib import Path
@@ -11,7 +10,6 @@ from typing import Any
 
 import yaml
 
-logger = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"

@@ -6,7 +6,6 @@ keeps "seen before" out of the spider); the spider asks it, and only routes requ
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,6 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 import db as store
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-logger = logging.getLogger(__name__)
 
 MONTHS = {
     name: i

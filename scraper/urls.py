@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
@@ -11,7 +10,6 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from scraper.settings import CACI_START_URL
 
-logger = logging.getLogger(__name__)
 
 # Hosts that are the real site. A mirror answers for them, so their links are rebased onto the
 # crawl's own origin instead of leaving it.

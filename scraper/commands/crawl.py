@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from scraper.monitor import exit_status, preflight
-
-logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawl):
