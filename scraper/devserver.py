@@ -3,7 +3,7 @@
 It serves a folder holding `routes.json` (path + query -> file, status, content type, charset)
 in the same format as the reference mirror, rewrites the real site's absolute URLs to its own
 origin, logs every request, and can answer 503 to the first N requests of a route
-(`"fail_first": N`) so retries get exercised. Fault routes for the reliability tests:
+(`"fail_first": N`, with a `"retry_after": s` header if given) so retries get exercised. Fault routes for the reliability tests:
 `"delay": s` (answer late), `"redirect": url` (302 elsewhere), `"truncate": n` (close the
 connection after n bytes of a longer promised body), and routes without a file that generate
 `"size"` bytes, `"gzip"`-encoded if asked (a decompression bomb).
@@ -100,7 +100,7 @@ class SiteServer:
 
     def respond(self, path: str, headers: Any) -> tuple[int, bytes, dict[str, str]]:
         with self._lock:
-            self.requests.append({"path": path, "ua": headers.get("User-Agent", ""),
+            self.requests.append({"path": path, "ua": headers.get("User-Agent", ""), "t": time.monotonic(),
                                   "conditional": bool(headers.get("If-None-Match") or headers.get("If-Modified-Since"))})
             self._hits[path] += 1
             hit = self._hits[path]
@@ -110,7 +110,10 @@ class SiteServer:
         if route is None or path in self.missing:
             return 404, b"<html><body><h1>404 - Article not found</h1></body></html>", {"Content-Type": "text/html"}
         if hit <= route.get("fail_first", 0):
-            return 503, b"<html><body>Service Unavailable</body></html>", {"Content-Type": "text/html"}
+            busy = {"Content-Type": "text/html"}
+            if "retry_after" in route:  # how long the server asks a client to wait
+                busy["Retry-After"] = str(route["retry_after"])
+            return 503, b"<html><body>Service Unavailable</body></html>", busy
         if route.get("delay"):
             time.sleep(route["delay"])
         if "redirect" in route:

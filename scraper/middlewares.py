@@ -1,45 +1,100 @@
-"""Downloader middlewares: back off before retrying, and never follow a redirect out of scope."""
+"""Downloader middlewares: retry after a pause the server can ask for, never follow a redirect out of scope."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
+import time
+from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.asyncio import call_later
+from scrapy.utils.response import response_status_message
 
 logger = logging.getLogger(__name__)
 
 
-class RetryBackoffMiddleware:
-    """Waits base × 2^(n-1) seconds (with jitter, capped) before the n-th retry of a request.
+class RetryLater(IgnoreRequest):
+    """The request failed transiently and was scheduled again after a pause: not a failure yet."""
 
-    Scrapy's RetryMiddleware re-sends at once; a struggling server deserves a pause.
+
+def retry_after_seconds(value: bytes | str | None, now: float | None = None) -> float | None:
+    """A Retry-After header's wait in seconds: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class RetryBackoffMiddleware(RetryMiddleware):
+    """Scrapy's RetryMiddleware, but a retry waits: base × 2^(n-1) s (jittered, capped), or what
+    the server asks in Retry-After on 429/503 (up to CACI_RETRY_AFTER_MAX), whichever is longer.
+
+    The wait happens outside the downloader: the failed request leaves it at once and its retry
+    is put back into the crawl when the time comes, so other pages go on being fetched meanwhile
+    and a sleeping retry never holds one of the few concurrent request slots.
     """
 
-    def __init__(self, base: float, cap: float) -> None:
-        self.base = base
-        self.cap = cap
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.base = settings.getfloat("CACI_RETRY_BACKOFF_BASE")
+        self.cap = settings.getfloat("CACI_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("CACI_RETRY_AFTER_MAX")
+        self.waiting = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryBackoffMiddleware:
-        base = crawler.settings.getfloat("CACI_RETRY_BACKOFF_BASE")
-        if base <= 0:
-            raise NotConfigured("CACI_RETRY_BACKOFF_BASE is 0")
-        return cls(base, crawler.settings.getfloat("CACI_RETRY_BACKOFF_MAX"))
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware.keep_open_while_waiting, signal=signals.spider_idle)
+        return middleware
 
-    def delay(self, retry: int) -> float:
-        return min(self.cap, self.base * 2 ** (retry - 1)) * random.uniform(1.0, 1.25)
+    def delay(self, retry: int, response: Response | None = None) -> float:
+        wait = min(self.cap, self.base * 2 ** (retry - 1)) * random.uniform(1.0, 1.25) if self.base > 0 else 0.0
+        if response is not None and response.status in (429, 503):
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            if asked is not None:
+                wait = max(wait, min(asked, self.retry_after_max))
+        return wait
 
-    async def process_request(self, request: Request) -> None:
-        retry = request.meta.get("retry_times", 0)
-        if retry:
-            wait = self.delay(retry)
-            logger.debug("Backing off %.1f s before retry %d of %s", wait, retry, request.url)
-            await asyncio.sleep(wait)
-        return None
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        retry = self._retry(request, response_status_message(response.status))
+        return response if retry is None else self._later(retry, self.delay(retry.meta["retry_times"], response))
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Request | None:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        retry = self._retry(request, exception)
+        return None if retry is None else self._later(retry, self.delay(retry.meta["retry_times"]))
+
+    def _later(self, retry: Request, wait: float) -> Request:
+        if wait <= 0:
+            return retry
+        self.waiting += 1
+        logger.info("Retry %d of %s in %.1f s", retry.meta["retry_times"], retry.url, wait)
+        call_later(wait, self._send, retry)
+        raise RetryLater(f"retry {retry.meta['retry_times']} of {retry.url} in {wait:.1f} s")
+
+    def _send(self, retry: Request) -> None:
+        self.waiting -= 1
+        if self.crawler.engine is not None and self.crawler.engine.spider is not None:
+            self.crawler.engine.crawl(retry)
+
+    def keep_open_while_waiting(self) -> None:
+        if self.waiting:
+            raise DontCloseSpider
 
 
 class ScopeRedirectMiddleware:

@@ -34,12 +34,16 @@ TELNETCONSOLE_ENABLED = False
 # An unattended crawler opens no control port (newer Scrapy starts one by default).
 REMOTE_CONTROL_ENABLED = False
 
-# Retries wait: 2 s, 4 s, 8 s ... (capped at 60 s) before each new attempt.
+# Retries wait: 2 s, 4 s, 8 s ... (capped at 60 s) before each new attempt, or longer when a 429
+# or 503 says Retry-After (honoured up to 10 minutes); the wait holds no download slot.
 CACI_RETRY_BACKOFF_BASE = 2.0
 CACI_RETRY_BACKOFF_MAX = 60.0
+CACI_RETRY_AFTER_MAX = 600.0
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ScopeRedirectMiddleware": 90,
-    "scraper.middlewares.RetryBackoffMiddleware": 560,  # just after Scrapy's RetryMiddleware (550)
+    # Scrapy's RetryMiddleware, with the pause: in its place (550).
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scraper.middlewares.RetryBackoffMiddleware": 550,
 }
 
 # --- Pipelines and extensions -----------------------------------------------------------------

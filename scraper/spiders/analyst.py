@@ -17,6 +17,7 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from scraper.extensions import describe_failure, is_unreachable
+from scraper.middlewares import RetryLater
 from scraper.model import ListingEntry, PageFailure, RawPage
 from scraper.pages import parse_listing
 from scraper.sections import Section, parse_sections, section_for_path
@@ -182,6 +183,8 @@ class AnalystSpider(scrapy.Spider):
                       status=response.status, listing=listing, section=section.name)
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
+        if failure.check(RetryLater):
+            return  # not a failure: the retry comes back after its pause
         request = failure.request
         reason = describe_failure(failure)
         # A redirect's failure carries the target; the page we asked for is the first URL.
