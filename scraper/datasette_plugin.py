@@ -1,4 +1,9 @@
-"""Datasette plugin: report bodies as paragraphs and highlighted search snippets, always escaped."""
+"""Datasette plugin: report bodies as paragraphs and highlighted search snippets, always escaped.
+
+It acts only on databases whose metadata marks them as an archive (`plugins: caci-field-reports:
+archive: true`, which `python -m scraper serve` writes for the file it serves): any other database
+served by the same Datasette is shown exactly as Datasette shows it.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +34,30 @@ def highlighted_html(snippet: str) -> Markup:
     return Markup(_HIGHLIGHTED.sub(r"<mark>\1</mark>", escaped))
 
 
+PLUGIN = "caci-field-reports"
+STYLESHEET = "/caci/caci.css"  # served from scraper/static by `serve --static caci:...`
+
+
+def is_archive(datasette: Any, database: str | None) -> bool:
+    """Whether `database` is a Field Reports archive (its metadata says so)."""
+    config = datasette.plugin_config(PLUGIN, database=database, fallback=False) if database else None
+    return bool(config and config.get("archive"))
+
+
+@hookimpl
+def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
+    return [STYLESHEET] if is_archive(datasette, database) else []
+
+
+@hookimpl
+def extra_template_vars(database: str | None, datasette: Any) -> dict[str, bool]:
+    return {"caci_archive": is_archive(datasette, database)}
+
+
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not is_archive(datasette, database):
         return None
     if column == "body" and table in ("reports", "report_versions"):
         return paragraphs_html(value)

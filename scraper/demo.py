@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,14 +10,13 @@ from pathlib import Path
 from scraper.devserver import SiteServer
 
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_SITE = ROOT / "tests" / "fixtures" / "site"
+# The sample site ships with the package (package data), so an installed copy can run the demo.
+SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 
 
 def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
     if not (site / "routes.json").exists():
-        print(f"demo: the sample site is not at {site} (run the demo from a checkout of the repo)",
-              file=sys.stderr)
+        print(f"demo: the sample site is not at {site} (the installed package is incomplete)", file=sys.stderr)
         return 2
     db_path = db_path if db_path.is_absolute() else Path.cwd() / db_path
     with SiteServer(site) as server:
@@ -26,7 +26,8 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
             [sys.executable, "-m", "scrapy", "crawl", "analyst", "-a", f"start_url={start}",
              "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
              "-s", "LOG_LEVEL=WARNING"],
-            cwd=ROOT,
+            # The project's settings by name, wherever the demo runs (no scrapy.cfg needed).
+            env=os.environ | {"SCRAPY_SETTINGS_MODULE": "scraper.settings"},
         )
     if result.returncode:
         print(f"demo: the crawl failed (exit {result.returncode})", file=sys.stderr)

@@ -23,7 +23,7 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SITE = FIXTURES / "site"
+SITE = ROOT / "scraper" / "sample_site"  # package data: the demo serves it too
 EXPECTED = FIXTURES / "expected"
 
 

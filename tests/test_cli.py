@@ -8,7 +8,7 @@ import sys
 
 from sqlite_utils import Database
 
-from tests.conftest import ROOT, SITE, body_f1, expected_pages
+from tests.conftest import FIXTURES, ROOT, SITE, body_f1, expected_pages
 
 
 def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -43,6 +43,25 @@ def test_demo_crawls_the_sample_site_into_a_database(tmp_path):
     result = run("demo", "--db", str(db_path))
     assert result.returncode == 0, result.stderr[-2000:]
     count = Database(db_path)["reports"].count
-    assert count == len(json.loads((SITE.parent / "expected_sections.json").read_text())["reports"])
+    assert count == len(json.loads((FIXTURES / "expected_sections.json").read_text())["reports"])
     assert f"{count} reports stored" in result.stdout
     assert f"scraper serve {db_path}" in result.stdout
+
+
+def test_the_demo_runs_from_an_installed_copy(tmp_path):
+    """Issue 12: a non-editable install, run away from the checkout: the sample site is package data."""
+    import os
+
+    target = tmp_path / "installed"
+    build = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
+                            str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert (target / "scraper" / "sample_site" / "routes.json").is_file()
+    workdir = tmp_path / "elsewhere"
+    workdir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | {"PYTHONPATH": str(target)}
+    result = subprocess.run([sys.executable, "-m", "scraper", "demo", "--db", "demo.db"], cwd=workdir, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "reports stored in" in result.stdout and str(ROOT) not in result.stdout
+    assert Database(workdir / "demo.db")["reports"].count > 0

@@ -100,3 +100,22 @@ def test_the_bottom_layer_imports_no_third_party_crawler_or_storage():
     for module in LAYERS[0][1]:
         source = MODULES[module].read_text()
         assert "import scrapy" not in source and "sqlite" not in source, module
+
+
+def test_a_shadowing_package_is_refused_with_a_clear_message(tmp_path):
+    """Issue 12: PyPI has a `db` package; if one comes first on the path, the project says so."""
+    import os
+    import subprocess
+    import sys
+
+    fake = tmp_path / "db"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("NOT_OURS = True\n")
+    env = os.environ | {"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"}
+    result = subprocess.run([sys.executable, "-c", "import scraper.model"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "another package shadows this project's own (db -> " in result.stderr
+    ours = subprocess.run([sys.executable, "-c", "import scraper.model"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert ours.returncode == 0, ours.stderr

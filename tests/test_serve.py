@@ -171,3 +171,19 @@ def test_search_query_ranks_the_best_match_first(crawled_db, tmp_path):
     assert ranked == ["Saxaul Forests Shrink", "Passing Mention"]  # relevance, not date
     newest = [r["title"] for r in rows(ds, "/ranked/reports.json?_search=saxaul&_shape=objects")]
     assert newest == ["Passing Mention", "Saxaul Forests Shrink"]  # the table: newest first
+
+
+def test_other_databases_served_beside_the_archive_are_left_alone(crawled_db, tmp_path):
+    """Issue 12: the plugin, the stylesheet and the row template act on the archive only."""
+    from sqlite_utils import Database
+
+    other = tmp_path / "notes.db"
+    Database(other)["reports"].insert({"id": 1, "title": "Mine", "body": "First.\n\nSecond <b>bold</b>."}, pk="id")
+    ds = Datasette(files=[str(crawled_db), str(other)], metadata=datasette_metadata(crawled_db.stem),
+                   static_mounts=[("caci", str(STATIC))], template_dir=str(TEMPLATES))
+    theirs = get(ds, "/notes/reports").text
+    assert "caci-body" not in theirs and "/caci/caci.css" not in theirs
+    assert "Second &lt;b&gt;bold&lt;/b&gt;." in theirs  # Datasette's own escaping, not ours
+    assert "caci-report" not in get(ds, "/notes/reports/1").text
+    ours = get(ds, f"/{DB}/reports").text
+    assert "caci-body" in ours and "/caci/caci.css" in ours
