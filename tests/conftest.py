@@ -41,6 +41,11 @@ def body_f1(pred: str, gold: str) -> float:
     return body_prf(pred, gold)[2]
 
 
+def fixture_path(name: str) -> Path:
+    """A fixture page: in the sample site, or (`real/...`) the real article under tests/fixtures."""
+    return FIXTURES / name if name.startswith("real/") else SITE / name
+
+
 def fixture_html(name: str) -> str:
     """A fixture page decoded as the crawler would: with its HTTP Content-Type header."""
     from scraper.__main__ import decode_html
@@ -48,7 +53,7 @@ def fixture_html(name: str) -> str:
     routes = json.loads((SITE / "routes.json").read_text())
     route = next((r for r in routes.values() if r["file"] == name), {})
     header = route.get("type", "text/html") + (f"; charset={route['charset']}" if route.get("charset") else "")
-    return decode_html((SITE / name).read_bytes(), header)
+    return decode_html(fixture_path(name).read_bytes(), header)
 
 
 def expected_pages() -> list[dict]:

@@ -8,7 +8,7 @@ import sys
 
 from sqlite_utils import Database
 
-from tests.conftest import FIXTURES, ROOT, SITE, body_f1, expected_pages
+from tests.conftest import FIXTURES, ROOT, body_f1, expected_pages, fixture_path
 
 
 def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
@@ -20,7 +20,7 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path):
     pages = expected_pages()[:3]
     bad = tmp_path / "broken.html"
     bad.write_bytes(b"\xff\xfe<html><body><p>not a report</p>")
-    files = [str(SITE / pages[0]["file"]), str(bad), str(tmp_path / "missing.html"), str(SITE / pages[1]["file"])]
+    files = [str(fixture_path(pages[0]["file"])), str(bad), str(tmp_path / "missing.html"), str(fixture_path(pages[1]["file"]))]
     result = run("extract", *files)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -33,7 +33,7 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path):
 
 def test_extract_reads_the_canonical_url_of_a_saved_page():
     page = expected_pages()[0]
-    [line] = [json.loads(x) for x in run("extract", str(SITE / page["file"])).stdout.splitlines()]
+    [line] = [json.loads(x) for x in run("extract", str(fixture_path(page["file"]))).stdout.splitlines()]
     assert line["url"] == "https://www.cacianalyst.org" + page["url"]
     assert line["item_id"] == int(page["url"].split("/item/")[1].split("-")[0])
 
