@@ -13,17 +13,22 @@ from scraper.settings import USER_AGENT
 from tests.conftest import body_f1, run_crawl
 
 
-@pytest.fixture
-def crawled(site_server, tmp_path):
-    """One full crawl of the fixture site: (server, database path, finished process)."""
-    db_path = tmp_path / "crawl.db"
-    result = run_crawl(f"{site_server.url}/publications/field-reports.html", db_path)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return site_server, db_path, result
+@pytest.fixture(scope="module")
+def crawled(tmp_path_factory):
+    """One crawl of the fixture site, shared by this file's tests: (server, database path, finished
+    process, the paths the server was asked for by that crawl). Tests that crawl again copy it."""
+    from scraper.devserver import SiteServer
+    from tests.conftest import SITE
+
+    db_path = tmp_path_factory.mktemp("crawl") / "crawl.db"
+    with SiteServer(SITE) as server:
+        result = run_crawl(f"{server.url}/publications/field-reports.html", db_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        yield server, db_path, result, server.paths()
 
 
 def test_crawl_stores_exactly_the_expected_reports(crawled, expected_crawl):
-    server, db_path, _ = crawled
+    server, db_path, _, _ = crawled
     database = Database(db_path)
     rows = list(database.query("select * from reports order by published, url"))
     want = expected_crawl["reports"]
@@ -42,7 +47,7 @@ def test_crawl_stores_exactly_the_expected_reports(crawled, expected_crawl):
 
 
 def test_crawl_records_failures_and_dates_an_undated_item_by_its_byline(crawled, expected_crawl):
-    server, db_path, _ = crawled
+    server, db_path, _, _ = crawled
     database = Database(db_path)
     failures = {r["url"]: r["reason"] for r in database.query("select url, reason from failures")}
     assert failures == {server.url + path: reason for path, reason in expected_crawl["failures"].items()}
@@ -51,11 +56,10 @@ def test_crawl_records_failures_and_dates_an_undated_item_by_its_byline(crawled,
 
 
 def test_crawl_requests_each_page_once_politely(crawled, expected_crawl):
-    server, _, result = crawled
-    paths = server.paths()
+    server, _, result, paths = crawled
     counts = Counter(paths)
     assert paths[0] == "/robots.txt"
-    assert {r["ua"] for r in server.requests} == {USER_AGENT}
+    assert {r["ua"] for r in server.requests[:len(paths)]} == {USER_AGENT}
     for listing in expected_crawl["listing_pages"]:
         assert counts[listing.replace("limitstart=", "start=")] == 1, listing
     for path in expected_crawl["never_requested"]:
@@ -67,8 +71,13 @@ def test_crawl_requests_each_page_once_politely(crawled, expected_crawl):
     assert "Traceback" not in result.stderr
 
 
-def test_second_crawl_changes_nothing(crawled):
-    server, db_path, _ = crawled
+def test_second_crawl_changes_nothing(crawled, tmp_path):
+    import shutil
+
+    server, shared_db, _, _ = crawled
+    db_path = tmp_path / "crawl.db"
+    shutil.copy(shared_db, db_path)
+    shutil.copytree(shared_db.parent / "httpcache", tmp_path / "httpcache")
     before = list(Database(db_path).query("select id, url, title, body from reports order by id"))
     again = run_crawl(f"{server.url}/publications/field-reports.html", db_path)
     assert again.returncode == 0, again.stderr[-3000:]
