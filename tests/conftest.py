@@ -48,7 +48,7 @@ def fixture_path(name: str) -> Path:
 
 def fixture_html(name: str) -> str:
     """A fixture page decoded as the crawler would: with its HTTP Content-Type header."""
-    from scraper.__main__ import decode_html
+    from scraper.pages import decode_html
 
     routes = json.loads((SITE / "routes.json").read_text())
     route = next((r for r in routes.values() if r["file"] == name), {})

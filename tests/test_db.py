@@ -64,7 +64,7 @@ def test_the_reports_table_is_the_report_model():
 
     columns = set(report_columns())
     assert {f.name for f in dataclasses.fields(Report)} - {"digest_items"} <= columns
-    described = yaml.safe_load((ROOT / "scraper" / "metadata.yml").read_text())
+    described = yaml.safe_load((ROOT / "scraper" / "web" / "metadata.yml").read_text())
     documented = described["databases"]["DATABASE"]["tables"]["reports"]["columns"]
     assert set(documented) == columns
 

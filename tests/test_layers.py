@@ -25,8 +25,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("Scrapy components", ("scraper.spiders", "scraper.middlewares", "scraper.extensions", "scraper.monitor",
                            "scraper.drift", "scraper.state", "scraper.commands", "pipelines.cleaning",
                            "pipelines.storage", "scraper.devserver")),
-    ("entry points and Datasette", ("scraper.__main__", "scraper.cron", "scraper.demo", "scraper.doctor",
-                                    "scraper.serve", "scraper.datasette_plugin")),
+    ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo",
+                                    "scraper.doctor", "scraper.web")),
 ]
 PACKAGES = ("scraper", "pipelines", "db")
 

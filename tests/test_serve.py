@@ -12,7 +12,7 @@ import pytest
 from datasette.app import Datasette
 
 import db as store
-from scraper.serve import STATIC, TEMPLATES, datasette_metadata
+from scraper.web.serve import STATIC, TEMPLATES, datasette_metadata
 
 DB = "crawl"  # the stem of the crawled database file
 

@@ -35,7 +35,7 @@ def highlighted_html(snippet: str) -> Markup:
 
 
 PLUGIN = "caci-field-reports"
-STYLESHEET = "/caci/caci.css"  # served from scraper/static by `serve --static caci:...`
+STYLESHEET = "/caci/caci.css"  # served from scraper/web/static by `serve --static caci:...`
 
 
 def is_archive(datasette: Any, database: str | None) -> bool:

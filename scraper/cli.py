@@ -1,0 +1,84 @@
+"""Command line: `python -m scraper extract FILE...`, `... demo`, `... cron`, `... doctor` and `... serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from scraper.pages import decode_html
+from scraper.settings import SQLITE_PATH
+
+logger = logging.getLogger(__name__)
+
+
+def extract(paths: list[str], out=sys.stdout) -> int:
+    """Print one JSON report (or {"error": ...}) per file, in the order given."""
+    from pipelines.extract import CleaningError, clean_page
+
+    failed = 0
+    for path in paths:
+        record: dict
+        try:
+            html = decode_html(Path(path).read_bytes())
+            url = Path(path).resolve().as_uri()
+            record = clean_page(html, url, prefer_canonical=True).to_dict()
+            record["file"] = path
+        except (OSError, CleaningError) as exc:
+            failed += 1
+            record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
+        except Exception as exc:  # a page must never crash the batch; say what broke
+            failed += 1
+            logger.exception("unexpected error extracting %s", path)
+            record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
+        print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
+    return 1 if failed == len(paths) and paths else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scraper", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_extract = sub.add_parser("extract", help="clean saved item pages, one JSON line per file")
+    p_extract.add_argument("files", nargs="+", metavar="FILE")
+    p_demo = sub.add_parser("demo", help="serve the sample site locally and crawl it into a demo database")
+    p_demo.add_argument("--db", default="data/demo.db", help="demo database path (default: %(default)s)")
+    p_cron = sub.add_parser("cron", help="one locked, logged crawl for cron (incremental unless --full)")
+    p_cron.add_argument("--full", action="store_true", help="re-walk the whole listing, re-fetch every report")
+    p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
+    p_cron.add_argument("--sections", help='"all", or section slugs with commas (default: Field Reports alone)')
+    p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy or project setting, as with `scrapy crawl -s`")
+    p_doctor = sub.add_parser("doctor", help="check the live site: one listing and one item page per section")
+    p_doctor.add_argument("--sections", help='"all" (default), or section slugs with commas')
+    p_doctor.add_argument("--start-url", help="a listing URL on the site to check (default: CACI_START_URL)")
+    p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                          help="a Scrapy or project setting, as with `scrapy crawl -s`")
+    p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
+    p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
+    p_serve.add_argument("--port", type=int, default=8001)
+    p_serve.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        from scraper.web.serve import run_serve
+
+        return run_serve(Path(args.db), args.port, args.host)
+    if args.command == "doctor":
+        from scraper.cron import project_settings
+        from scraper.doctor import run_doctor
+
+        overrides = dict(item.split("=", 1) for item in args.set)
+        return run_doctor(project_settings(overrides), args.start_url, args.sections)
+    if args.command == "cron":
+        from scraper.cron import run_cron
+
+        overrides = dict(item.split("=", 1) for item in args.set)
+        return run_cron(full=args.full, start_url=args.start_url, overrides=overrides, sections=args.sections)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "extract":
+        return extract(args.files)
+    from scraper.demo import run_demo
+
+    return run_demo(Path(args.db))
+

@@ -1,0 +1,60 @@
+"""What both page objects use: decoding, parsel selectors, visible text, titles."""
+
+from __future__ import annotations
+
+
+from bs4 import BeautifulSoup
+from parsel import Selector
+from w3lib.encoding import html_to_unicode
+
+from scraper.text import clean_ws
+from scraper.urls import join_url
+
+
+def decode_html(data: bytes, content_type: str | None = None) -> str:
+    """Bytes to text the way Scrapy decodes responses: HTTP header, BOM, <meta charset>, guess."""
+    _, text = html_to_unicode(content_type, data)
+    return text
+
+
+def make_soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def make_selector(html: str) -> Selector:
+    # parsel (lxml) finds things ~20x faster than a BeautifulSoup tree is built; BeautifulSoup is
+    # kept for the article body alone, where its tree walk is what the cleaner is written in.
+    return Selector(text=html or "<html></html>")
+
+
+def base_url(sel: Selector, url: str) -> str:
+    """The URL relative links resolve against: `<base href>` if the page has one."""
+    return join_url(url, sel.css("base::attr(href)").get()) or url
+
+
+# Text a reader sees: never a script's or style's, never K2's "Edit item" link (shown to editors)
+# or the "Featured" flag (<span><sup>Featured</sup></span>) that item.php puts inside the title.
+EDIT_LINK = "ancestor::*[has-class('itemEditLink') or has-class('catItemEditLink')]"
+VISIBLE_TEXT = f".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or {EDIT_LINK})]"
+FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
+
+
+def visible_text(node: Selector | None) -> str:
+    return clean_ws(" ".join(node.xpath(VISIBLE_TEXT).getall())) if node is not None else ""
+
+
+def title_text(node: Selector | None) -> str:
+    """A K2 title element's own text: the title, without what the template adds around it."""
+    if node is None:
+        return ""
+    flags = {clean_ws(" ".join(f.xpath(".//text()").getall())) for f in node.xpath(FEATURED_FLAG)}
+    text = visible_text(node)
+    for flag in flags:  # the flag stands at the end of the title element
+        if flag and text.endswith(flag) and text != flag:
+            text = text[: -len(flag)].rstrip()
+    return text
+
+
+def first_match(sel: Selector, css: str) -> Selector | None:
+    found = sel.css(css)
+    return found[0] if found else None

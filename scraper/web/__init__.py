@@ -1,0 +1,1 @@
+"""The Datasette side: serving the archive, its metadata, plugin, templates and stylesheet."""
