@@ -6,13 +6,14 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.connection import DatabaseError, check_database, connect, write
+from db.connection import DatabaseError, check_database, check_writable, connect, is_storage_fault, write
 from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
 from db.runs import crawl_state, finish_crawl, last_crawl, record_failure, start_crawl
 from db.schema import MIGRATIONS, TABLES, migrate
 
 
-__all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "crawl_state", "finish_crawl",
+__all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
+           "finish_crawl", "is_storage_fault",
            "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "upsert_report", "write"]
 
 # Database files this process has migrated: a crawl opens its database from several components,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,6 +17,30 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 class DatabaseError(RuntimeError):
     """The database file cannot be used; the message says why and what to do."""
+
+
+# SQLite's words for a store that cannot take writes at all (as opposed to one bad row).
+_FATAL = ("database or disk is full", "disk i/o error", "readonly database", "read-only file system",
+          "unable to open database file", "no space left", "database disk image is malformed")
+
+
+def is_storage_fault(exc: BaseException) -> bool:
+    """Whether `exc` means nothing more can be written: disk full, read-only, I/O error."""
+    if isinstance(exc, DatabaseError):
+        exc = exc.__cause__ or exc
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc.errno in (errno.ENOSPC, errno.EROFS, errno.EIO, errno.EDQUOT, errno.EACCES)
+    return isinstance(exc, (sqlite3.DatabaseError, OSError, DatabaseError)) and \
+        any(word in str(exc).lower() for word in _FATAL)
+
+
+def check_writable(db: Database) -> None:
+    """Take the write lock and give it back at once: a store that cannot be written says so now."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("ROLLBACK")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot write to the database: {exc}") from exc
 
 
 def now() -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scraper.model import ListingEntry, Report
-from scraper.text import Byline, word_count
+from scraper.text import Byline, title_key, word_count
 from scraper.urls import item_id
 
 
@@ -36,6 +36,8 @@ def now() -> str:
 def finish(url: str, dates: tuple[str, str], body: str, min_words: int, issue_date: str | None,
             **fields: Any) -> Report:
     """The Report, with what every extraction fills the same way; too short a body is refused."""
+    if not title_key(fields.get("title")):
+        raise CleaningError(f"no title: {fields.get('title')!r} has no word to deduplicate on")
     count = word_count(body)
     if count < min_words:
         raise CleaningError(f"no article text: {count} words of body (fewer than {min_words})")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import _schedule_coro
 
 import db as store
 from scraper.drift import crawl_drift
@@ -25,9 +26,11 @@ class SQLitePipeline:
     pages become `failures` whose reason says drift, and no report is written from them.
     """
 
-    def __init__(self, path: str | Path, stats: Any, drift_rate: float = 0.5) -> None:
+    def __init__(self, path: str | Path, crawler: Any, drift_rate: float = 0.5) -> None:
         self.path = Path(path)
-        self.stats = stats
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.failed = False
         self.drift_rate = drift_rate
         self.db = None
         self.held: list[Report | PageFailure] = []
@@ -37,7 +40,7 @@ class SQLitePipeline:
         settings = crawler.settings
         if not settings.getbool("SQLITE_ENABLED"):
             raise NotConfigured("SQLITE_ENABLED is off")
-        return cls(settings.get("SQLITE_PATH"), crawler.stats, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+        return cls(settings.get("SQLITE_PATH"), crawler, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
 
     def open_spider(self) -> None:
         self.db = store.open_db(self.path)
@@ -45,6 +48,10 @@ class SQLitePipeline:
 
     def close_spider(self) -> None:
         if self.db is None:
+            return
+        if self.failed:
+            self.db.close()
+            self.db = None
             return
         drift = crawl_drift(self.stats.get_stats(), self.drift_rate)
         if self.held:
@@ -65,6 +72,8 @@ class SQLitePipeline:
         self.db = None
 
     def process_item(self, item: Any) -> Any:
+        if self.failed:
+            return item  # writing is impossible; the next run fetches these pages again
         if isinstance(item, Report) and item.extraction != "k2" or (
                 isinstance(item, PageFailure) and item.k2_markup is False):
             self.held.append(item)
@@ -73,11 +82,38 @@ class SQLitePipeline:
         return item
 
     def _store(self, item: Any) -> None:
-        if isinstance(item, Report):
-            status = store.upsert_report(self.db, item.to_dict())
-            self.stats.inc_value(stat.stored(status))
-            logger.debug("%s %s", status, item.url)
-        elif isinstance(item, PageFailure):
-            store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
-                                 item.listing_title, item.listing_date)
-            self.stats.inc_value(stat.SQLITE_FAILURES)
+        """Write one item; a report the store refuses becomes a failure; a store that cannot be
+        written at all stops the crawl at once, so the next run (with room) completes the archive."""
+        try:
+            if isinstance(item, Report):
+                try:
+                    status = store.upsert_report(self.db, item.to_dict())
+                except ValueError as exc:  # e.g. a title without a word to deduplicate on
+                    item = PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at)
+                else:
+                    self.stats.inc_value(stat.stored(status))
+                    logger.debug("%s %s", status, item.url)
+                    return
+            if isinstance(item, PageFailure):
+                store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
+                                     item.listing_title, item.listing_date)
+                self.stats.inc_value(stat.SQLITE_FAILURES)
+        except Exception as exc:
+            if not store.is_storage_fault(exc):
+                raise
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.failed:
+            self.failed = True
+            stop_for_storage(self.crawler, self.path, exc)
+
+
+def stop_for_storage(crawler: Any, path: Path, exc: BaseException) -> None:
+    """Writing is impossible (disk full, read-only, I/O error): say so once and stop the crawl."""
+    if crawler.stats.get_value(stat.STORAGE_FAILED):
+        return
+    reason = f"{path}: {exc}"
+    crawler.stats.set_value(stat.STORAGE_FAILED, reason)
+    logger.error("Cannot write to the database, stopping the crawl: %s", reason)
+    _schedule_coro(crawler.engine.close_spider_async(reason="storage_failed"))

@@ -9,9 +9,23 @@ import sys
 from pathlib import Path
 
 from scraper.pages import decode_html
-from scraper.settings import SQLITE_PATH
+from scraper.settings import DOWNLOAD_MAXSIZE, SQLITE_PATH
 
 logger = logging.getLogger(__name__)
+
+
+class TooLargeError(ValueError):
+    """An input file above the crawl's own size limit (DOWNLOAD_MAXSIZE)."""
+
+
+def read_limited(path: str, limit: int = DOWNLOAD_MAXSIZE) -> bytes:
+    """The file's bytes, reading at most `limit` + 1 of them: /dev/zero or a huge file is refused
+    as the crawl would refuse the response, without memory growing."""
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"larger than {limit} bytes (DOWNLOAD_MAXSIZE, as the crawl refuses it)")
+    return data
 
 
 def extract(paths: list[str], out=sys.stdout) -> int:
@@ -22,11 +36,11 @@ def extract(paths: list[str], out=sys.stdout) -> int:
     for path in paths:
         record: dict
         try:
-            html = decode_html(Path(path).read_bytes())
+            html = decode_html(read_limited(path))
             url = Path(path).resolve().as_uri()
             record = clean_page(html, url, prefer_canonical=True).to_dict()
             record["file"] = path
-        except (OSError, CleaningError) as exc:
+        except (OSError, CleaningError, TooLargeError) as exc:
             failed += 1
             record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # a page must never crash the batch; say what broke

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import logging.handlers
 import os
@@ -12,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from scraper import stats as stat
-from scraper.monitor import EXIT_FAILED, exit_status, preflight
+from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
+from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, exit_status, preflight
 
 logger = logging.getLogger(__name__)
 
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 
 def project_settings(overrides: dict[str, Any]) -> Any:
@@ -52,34 +51,35 @@ def run_cron(full: bool = False, start_url: str | None = None,
     without it, the Field Reports alone.
     """
     settings = project_settings(overrides or {})
-    if problem := preflight(settings, start_url, sections):
-        print(f"caci-field-reports: {problem[1]}", file=sys.stderr)
-        return problem[0]
     data_dir = Path(settings.get("SQLITE_PATH")).parent
-    lock_path = Path(settings.get("CACI_LOCK_FILE") or data_dir / "crawl.lock")
     log_path = Path(settings.get("CACI_LOG_FILE") or data_dir / "logs" / "crawl.log")
     spider = "analyst" if sections else "field_reports"
     jobdir = Path(settings.get("JOBDIR") or data_dir / "jobs" / spider)
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("a+") as lock:
+    try:
+        handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES"), settings.getint("CACI_LOG_BACKUPS"))
+    except OSError as exc:  # no log to write the reason to: the one line says it
+        print(f"caci-field-reports: cannot write the log {log_path}: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
+    try:
+        if problem := preflight(settings, start_url, sections):
+            return _refuse(*problem)
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
-            print(f"caci-field-reports: another crawl is running (lock {lock_path} held by pid {holder}); "
-                  "not starting a second one", file=sys.stderr)
-            return EXIT_LOCKED
-        lock.truncate(0)
-        lock.write(f"{os.getpid()}\n")
-        lock.flush()
-        handler = _log_to(log_path, settings.getint("CACI_LOG_MAX_BYTES"),
-                          settings.getint("CACI_LOG_BACKUPS"))
-        try:
-            return _crawl(settings, jobdir, full, start_url, spider, sections)
-        finally:
-            logging.getLogger().removeHandler(handler)
-            handler.close()
+            with crawl_lock(lock_path(settings)):
+                return _crawl(settings, jobdir, full, start_url, spider, sections)
+        except LockedError as exc:
+            return _refuse(EXIT_LOCKED, str(exc))
+        except OSError as exc:
+            return _refuse(EXIT_DATABASE, f"cannot take the crawl lock: {exc}")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _refuse(code: int, message: str) -> int:
+    """One line on stderr (cron mails it), the same reason in the log; the exit code."""
+    logger.error("Not crawling: %s", message)
+    print(f"caci-field-reports: {message}", file=sys.stderr)
+    return code
 
 
 def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spider: str,

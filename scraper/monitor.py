@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 
 import db as store
 from scraper import settings as defaults
+from pipelines.storage import stop_for_storage
 from scraper.drift import crawl_drift
 from scraper import stats as stat
 
@@ -35,7 +36,13 @@ def preflight(settings: Any, start_url: str | None, sections: str | None = None)
     if settings.getbool("SQLITE_ENABLED"):
         try:
             store.check_database(settings.get("SQLITE_PATH"))
-        except store.DatabaseError as exc:
+            # A store that cannot be written (read-only, full) fails here, in one line.
+            database = store.open_db(settings.get("SQLITE_PATH"))
+            try:
+                store.check_writable(database)
+            finally:
+                database.close()
+        except (store.DatabaseError, OSError) as exc:
             return EXIT_DATABASE, str(exc)
     return None
 
@@ -54,6 +61,9 @@ class Verdict:
         what, _, detail = self.reason.partition(": ")
         if what == "site unreachable":
             return f"the site cannot be reached, nothing was crawled: {detail}"
+        if what == "storage failed":
+            return (f"the crawl stopped: the database cannot be written ({detail}); pages fetched after that "
+                    "were not stored: make room (or fix the file) and run again, the next run completes the archive")
         if what == "site drift":
             return (f"the crawl failed: site drift: {detail}; nothing was stored from those pages "
                     "(they are in `failures`, retried by later runs); check the site with `python -m scraper doctor`")
@@ -75,6 +85,8 @@ def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = de
         return Verdict(False, f"site unreachable: {unreachable}", EXIT_UNREACHABLE)
     if start_failed := stats.get(stat.START_FAILED):
         return Verdict(False, f"start page failed: {start_failed}", EXIT_UNREACHABLE)
+    if storage := stats.get(stat.STORAGE_FAILED):
+        return Verdict(False, f"storage failed: {storage}", EXIT_FAILED)
     if drift := crawl_drift(stats, drift_generic_rate):
         return Verdict(False, f"site drift: {drift}", EXIT_FAILED)
     if close_reason != "finished":
@@ -114,11 +126,16 @@ class CrawlMonitor:
     def spider_opened(self, spider: Any) -> None:
         if self.db_path is None:
             return
-        database = store.open_db(self.db_path)
         try:
-            self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
-        finally:
-            database.close()
+            database = store.open_db(self.db_path)
+            try:
+                self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
+            finally:
+                database.close()
+        except Exception as exc:
+            if not store.is_storage_fault(exc):
+                raise
+            stop_for_storage(self.crawler, self.db_path, exc)
 
     @staticmethod
     def _listing_complete(spider: Any, stats: dict[str, Any], reason: str) -> bool:
@@ -135,6 +152,15 @@ class CrawlMonitor:
             logger.error("Crawl failed: %s", verdict.reason)
         if self.crawl_id is None:
             return
+        try:
+            self._record(spider, stats, verdict, reason)
+        except Exception as exc:
+            if not store.is_storage_fault(exc):
+                raise
+            # The run's verdict is in the log and the exit code; the next run walks the listing.
+            logger.error("Cannot record this run in `crawls`: %s", exc)
+
+    def _record(self, spider: Any, stats: dict[str, Any], verdict: Verdict, reason: str) -> None:
         database = store.open_db(self.db_path)
         try:
             store.finish_crawl(

@@ -26,9 +26,11 @@ NEWS_DIGEST = "News Digest"
 
 def parse_sections(value: str | None) -> list[Section]:
     """`"all"`, or slugs separated by commas, as Sections; an unknown slug is a ValueError."""
-    if not value or value.strip() == "all":
+    if value is None or value.strip() == "all":
         return list(SECTIONS.values())
     slugs = [s.strip() for s in value.split(",") if s.strip()]
+    if not slugs:
+        raise ValueError(f"no section given; name sections with commas ({', '.join(SECTIONS)}) or all")
     unknown = [s for s in slugs if s not in SECTIONS]
     if unknown:
         raise ValueError(f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)} or all")

@@ -60,7 +60,7 @@ EXTENSIONS = {
 
 # --- Conditional re-fetches: an unchanged page costs a 304, not a download -----------------------
 HTTPCACHE_ENABLED = True
-HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_POLICY = "scraper.cache.RevalidateOnlyPolicy"  # RFC 2616, no stale copy for a 5xx
 HTTPCACHE_DIR = "httpcache"  # under .scrapy/ in the project
 HTTPCACHE_IGNORE_HTTP_CODES = [301, 302, 303, 307, 308, 403, 404, 408, 410, 429, 500, 502, 503, 504]
 # Every request asks for revalidation (max-age=0), so a cached page is never taken on trust,

@@ -13,6 +13,7 @@ SITE_UNREACHABLE = "caci/site_unreachable"
 START_FAILED = "caci/start_failed"
 OUTCOME = "caci/outcome"  # the verdict's reason, set at close
 DRIFT = "caci/drift"  # what the early drift stop found
+STORAGE_FAILED = "caci/storage_failed"  # why the database could not be written any more
 
 
 def incremental_stop(section: str) -> str:

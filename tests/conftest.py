@@ -150,3 +150,30 @@ def drifted_site(tmp_path) -> Path:
             html = re.sub(r'(class="[^"]*?)\bitem', r"\1post", html).replace('id="k2Container"', 'id="main"')
             page.write_text(html, encoding="utf-8", errors="surrogateescape")
     return root
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A factory for small real filesystems (tmpfs of `kb` KiB) under tmp_path, unmounted after.
+
+    Mounting needs root (as CI runs); elsewhere the tests that need one are skipped with the reason.
+    """
+    mounts: list[Path] = []
+
+    def make(kb: int, name: str = "disk") -> Path:
+        point = tmp_path / name
+        point.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kb}k", "tmpfs", str(point)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.strip()}")
+        mounts.append(point)
+        return point
+
+    yield make
+    for point in reversed(mounts):
+        subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+def remount_read_only(point: Path) -> None:
+    subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True, capture_output=True)

@@ -65,3 +65,13 @@ def test_the_demo_runs_from_an_installed_copy(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "reports stored in" in result.stdout and str(ROOT) not in result.stdout
     assert Database(workdir / "demo.db")["reports"].count > 0
+
+
+def test_extract_refuses_an_input_above_the_crawls_size_limit():
+    """Issue 15: `extract /dev/zero` grew to gigabytes; now it is refused, and the batch goes on."""
+    page = expected_pages()[0]
+    result = run("extract", "/dev/zero", str(fixture_path(page["file"])), timeout=60)
+    zero, good = [json.loads(line) for line in result.stdout.splitlines()]
+    assert zero == {"file": "/dev/zero", "error": "TooLargeError: larger than 10485760 bytes (DOWNLOAD_MAXSIZE, "
+                                                   "as the crawl refuses it)"}
+    assert good["title"] == page["title"]

@@ -13,9 +13,10 @@ from datetime import date
 import pytest
 from sqlite_utils import Database
 
-from scraper.cron import EXIT_LOCKED
+from scraper.lock import EXIT_LOCKED
 from scraper.devserver import SiteServer
-from tests.conftest import run_cron
+import db as store
+from tests.conftest import SITE, run_cron
 from tests.fixtures.make_site import Spec, paragraph, write_archive
 
 LISTING = "/publications/field-reports.html"
@@ -156,3 +157,24 @@ def test_site_drift_fails_the_run_loudly(archive, tmp_path, drift, reason):
     assert run["outcome"] == "failed" and re.fullmatch(reason, run["close_reason"])
     assert re.search(f"ERROR: Crawl failed: {reason}", (tmp_path / "data" / "logs" / "crawl.log").read_text())
     assert not list(Database(db_path).query("select 1 from reports"))
+
+
+def test_read_only_storage_is_one_line_and_the_reason_is_in_the_log(small_disk, tmp_path):
+    """Issue 15: cron on read-only storage printed 64 lines of tracebacks and the log lacked the reason."""
+    from tests.conftest import remount_read_only
+
+    disk = small_disk(2048)
+    store.open_db(disk / "caci.db").close()
+    remount_read_only(disk)
+    log = tmp_path / "logs" / "crawl.log"
+    with SiteServer(SITE) as server:
+        result = run_cron(disk / "caci.db", server.url + LISTING, "-s", f"CACI_LOG_FILE={log}",
+                          "-s", f"CACI_LOCK_FILE={tmp_path / 'crawl.lock'}", "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}")
+        assert not [p for p in server.paths() if p != "/robots.txt"]  # nothing fetched
+    assert result.returncode == 4
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"caci-field-reports: cannot open {disk / 'caci.db'}: "), line
+    assert line.removeprefix("caci-field-reports: ") in log.read_text()
+    # Everything read-only, the log too: still one line.
+    everything = run_cron(disk / "caci.db", server.url + LISTING)
+    assert everything.returncode == 4 and len(everything.stderr.strip().splitlines()) == 1, everything.stderr

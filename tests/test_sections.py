@@ -128,3 +128,15 @@ def test_cron_runs_all_sections(tmp_path, expected_sections):
     assert Database(db_path)["reports"].count == len(expected_sections["reports"])
     bad = run_cron(db_path, f"{server.url}{LISTING}", "--sections", "opinion")
     assert bad.returncode == 2 and "unknown section(s) opinion" in bad.stderr
+
+
+@pytest.mark.parametrize("value", ["", " ", ","])
+def test_an_empty_section_list_is_a_usage_error(value, tmp_path):
+    """Issue 15: `-a sections=` crawled the default sections instead of exit 2."""
+    from tests.conftest import run_cron
+
+    crawl = run_crawl("http://127.0.0.1:9/publications/field-reports.html", tmp_path / "c.db", "-a", f"sections={value}",
+                      spider="analyst")
+    assert crawl.returncode == 2 and "no section given" in crawl.stderr.strip().splitlines()[-1]
+    cron = run_cron(tmp_path / "c.db", "http://127.0.0.1:9/publications/field-reports.html", "--sections", value)
+    assert cron.returncode == 2 and "no section given" in cron.stderr.strip().splitlines()[-1]

@@ -48,3 +48,44 @@ def test_other_items_pass_through(pipeline):
 def test_disabled_by_setting():
     with pytest.raises(NotConfigured):
         SQLitePipeline.from_crawler(project_crawler(**{"SQLITE_ENABLED": False}))
+
+
+def test_a_full_disk_stops_the_crawl_at_once_and_the_next_run_completes_it(small_disk, tmp_path, expected_crawl):
+    """Issue 15: on a disk that fills up the crawl stored a few reports, logged errors, went on and
+    exited 0. Now: one line, exit 1, the run stops; the next run, with room, stores every report."""
+    import shutil
+
+    from sqlite_utils import Database
+
+    from scraper.devserver import SiteServer
+    from tests.conftest import SITE, run_crawl
+
+    disk = small_disk(240)  # room for the empty database, not for the archive
+    db_path = disk / "caci.db"
+    with SiteServer(SITE) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        elsewhere = ["-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}", "-s", f"CACI_LOCK_FILE={tmp_path / 'crawl.lock'}"]
+        full = run_crawl(start, db_path, *elsewhere)
+        assert full.returncode == 1, full.stderr[-2000:]
+        last = full.stderr.strip().splitlines()[-1]
+        assert last.startswith("caci-field-reports: the crawl stopped: the database cannot be written (")
+        assert "database or disk is full" in last
+        assert full.stderr.count("Cannot write to the database, stopping the crawl") == 1
+        assert "Traceback" not in full.stderr
+        roomy = tmp_path / "roomy"
+        roomy.mkdir()
+        for part in disk.glob("caci.db*"):
+            shutil.copy(part, roomy / part.name)
+        again = run_crawl(start, roomy / "caci.db", *elsewhere)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert Database(roomy / "caci.db")["reports"].count == len(expected_crawl["reports"])
+
+
+def test_a_report_without_a_word_in_its_title_becomes_a_failure(tmp_path):
+    """Issue 15: such a report raised in storage and was neither stored nor in `failures`."""
+    pipeline = SQLitePipeline.from_crawler(project_crawler(**{"SQLITE_PATH": str(tmp_path / "t.db")}))
+    pipeline.open_spider()
+    pipeline.process_item(Report(**{**REPORT.__dict__, "title": "🙂 — !!", "url": REPORT.url + "?x"}))
+    pipeline.close_spider()
+    [row] = Database(tmp_path / "t.db").query("select url, reason from failures")
+    assert row["reason"].startswith("parse: ") and "no title words" in row["reason"]

@@ -8,7 +8,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from scraper.monitor import exit_status, preflight
+from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
+from scraper.monitor import EXIT_DATABASE, exit_status, preflight
 
 
 class Command(ScrapyCrawl):
@@ -21,8 +22,19 @@ class Command(ScrapyCrawl):
             self.exitcode, message = problem  # say what is wrong, without a traceback
             print(f"caci-field-reports: {message}", file=sys.stderr)
             return
-        self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
+        # Any crawl, not only cron's, holds the database's lock: two at once would both write.
+        try:
+            with crawl_lock(lock_path(crawler.settings)):
+                self.crawler_process.crawl(crawler, **opts.spargs)
+                self.crawler_process.start()
+        except LockedError as exc:
+            self.exitcode = EXIT_LOCKED
+            print(f"caci-field-reports: {exc}", file=sys.stderr)
+            return
+        except OSError as exc:
+            self.exitcode = EXIT_DATABASE
+            print(f"caci-field-reports: cannot take the crawl lock: {exc}", file=sys.stderr)
+            return
         if self.crawler_process.bootstrap_failed:
             self.exitcode = 1
             return

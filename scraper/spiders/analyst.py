@@ -57,7 +57,7 @@ class AnalystSpider(scrapy.Spider):
 
     def _scopes(self, start: CrawlScope) -> dict[str, tuple[Section, CrawlScope]]:
         """Each section to crawl, with its scope on the start URL's origin."""
-        chosen = parse_sections(self._sections_arg or self.default_sections)
+        chosen = parse_sections(self.default_sections if self._sections_arg is None else self._sections_arg)
         return {s.slug: (s, CrawlScope(start.scheme, start.netloc, s.path)) for s in chosen}
 
     @classmethod
@@ -207,7 +207,7 @@ class FieldReportsSpider(AnalystSpider):
     name = "field_reports"
 
     def _scopes(self, start: CrawlScope) -> dict[str, tuple[Section, CrawlScope]]:
-        if self._sections_arg:
+        if self._sections_arg is not None:
             return super()._scopes(start)
         section = section_for_path(start.category_path)
         return {section.slug: (section, start)}

@@ -1,0 +1,43 @@
+"""One crawl per database at a time: an exclusive lock file beside it, held for the whole crawl."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+
+
+class LockedError(RuntimeError):
+    """Another crawl holds the lock; the message says which process."""
+
+
+def lock_path(settings: Any) -> Path:
+    """CACI_LOCK_FILE, or crawl.lock beside the database."""
+    return Path(settings.get("CACI_LOCK_FILE") or Path(settings.get("SQLITE_PATH")).parent / "crawl.lock")
+
+
+@contextlib.contextmanager
+def crawl_lock(path: Path) -> Iterator[TextIO]:
+    """Hold the lock at `path` (created with its folder) or raise LockedError at once.
+
+    flock, so a crawl killed even by SIGKILL gives the lock back with its process.
+    OSError (a read-only or full disk) is left to the caller.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise LockedError(f"another crawl is running (lock {path} held by pid {holder}); "
+                              "not starting a second one") from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield lock

@@ -1,0 +1,32 @@
+"""One crawl per database: every crawl takes the lock, not only cron's."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from scraper.devserver import SiteServer
+from scraper.lock import EXIT_LOCKED
+from tests.conftest import ROOT, SITE, _env, _test_settings, run_crawl
+
+
+def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):
+    """Issue 15: two `scrapy crawl` runs on one database both ran and counted every failure twice."""
+    db_path = tmp_path / "caci.db"
+    with SiteServer(SITE, delay=0.2) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        first = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
+                                  *_test_settings(db_path, retries=1)], cwd=ROOT, env=_env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lock = tmp_path / "crawl.lock"
+        deadline = time.monotonic() + 30
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        second = run_crawl(start, db_path)
+        out, err = first.communicate(timeout=120)
+    assert second.returncode == EXIT_LOCKED
+    assert second.stderr.strip().splitlines()[-1] == (
+        f"caci-field-reports: another crawl is running (lock {lock} held by pid {first.pid}); not starting a second one")
+    assert "Spider opened" not in second.stderr
+    assert first.returncode == 0, err[-2000:]
