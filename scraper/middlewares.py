@@ -10,7 +10,9 @@ from typing import Any
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
+from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.response import response_status_message
@@ -95,6 +97,51 @@ class RetryBackoffMiddleware(RetryMiddleware):
     def keep_open_while_waiting(self) -> None:
         if self.waiting:
             raise DontCloseSpider
+
+
+class CrawlDelayMiddleware:
+    """Honours robots.txt's Crawl-delay: at least that long between two requests to the host.
+
+    Scrapy reads robots.txt (Protego) but only for allow/disallow. Here the delay it asks for
+    becomes the floor of the host's download slot, without the ±50 % jitter (which would halve
+    it), and of AutoThrottle's delay (which would otherwise lower it again); it is logged once.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.applied: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CrawlDelayMiddleware:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured("ROBOTSTXT_OBEY is off")
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        if request.meta.get("dont_obey_robotstxt"):
+            return None
+        robots = self.crawler.get_downloader_middleware(RobotsTxtMiddleware)
+        parser = await robots.robot_parser(request) if robots is not None else None
+        crawl_delay = getattr(parser, "crawl_delay", None)
+        delay = crawl_delay(request.headers.get(b"User-Agent") or b"*") if crawl_delay else None
+        if delay:
+            self._apply(request, float(delay))
+        return None
+
+    def _apply(self, request: Request, delay: float) -> None:
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        if self.applied.get(key) == delay:
+            return
+        self.applied[key] = delay
+        # A slot made later takes these; one that exists already is changed in place.
+        downloader.per_slot_settings[key] = downloader.per_slot_settings.get(key, {}) | {"delay": delay, "jitter": 0}
+        if slot := downloader.slots.get(key):
+            slot.delay, slot.jitter = max(slot.delay, delay), 0
+        if throttle := self.crawler.get_extension(AutoThrottle):
+            throttle.mindelay = max(throttle.mindelay, delay)
+        logger.info("robots.txt asks for a Crawl-delay of %.1f s: waiting at least that long between requests to %s",
+                    delay, key)
 
 
 class ScopeRedirectMiddleware:

@@ -41,6 +41,7 @@ CACI_RETRY_BACKOFF_MAX = 60.0
 CACI_RETRY_AFTER_MAX = 600.0
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ScopeRedirectMiddleware": 90,
+    "scraper.middlewares.CrawlDelayMiddleware": 110,  # just after Scrapy's RobotsTxtMiddleware (100)
     # Scrapy's RetryMiddleware, with the pause: in its place (550).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "scraper.middlewares.RetryBackoffMiddleware": 550,
