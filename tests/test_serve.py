@@ -187,3 +187,26 @@ def test_other_databases_served_beside_the_archive_are_left_alone(crawled_db, tm
     assert "caci-report" not in get(ds, "/notes/reports/1").text
     ours = get(ds, f"/{DB}/reports").text
     assert "caci-body" in ours and "/caci/caci.css" in ours
+
+
+@pytest.mark.parametrize("query", [None, "", '"', "(", "NEAR(", "title:x", "* OR -", "\u00a0", '"unterminated'])
+@pytest.mark.parametrize("canned,param", [("search", "q"), ("term_by_year", "term")])
+def test_searches_tolerate_any_input(ds, canned, param, query):
+    """Issue 15: opened with no query at all, or a bare quote, they answered 400 "fts5: syntax error"."""
+    from urllib.parse import quote
+
+    page = f"/{DB}/{canned}" + ("" if query is None else f"?{param}={quote(query)}")
+    html = get(ds, page).text  # the page a reader opens: the form, no error
+    assert "syntax error" not in html and f'name="{param}"' in html
+    assert get(ds, page.replace(canned, canned + ".json", 1)).json()["ok"] is not False
+
+
+def test_a_long_search_is_bounded_and_still_finds(ds):
+    """Issue 15: 3,000 short terms kept Datasette busy for minutes. Only the first terms count."""
+    from scraper.web.plugin import MAX_TERMS, fts_query
+
+    many = " ".join(["pipeline"] + [f"w{i}" for i in range(3000)])
+    assert fts_query(many).count('"') == 2 * MAX_TERMS
+    assert fts_query('kazakh "oil" OR (gas)') == '"kazakh" "oil" "OR" "gas"'
+    rows = get(ds, f"/{DB}/search.json?q=" + "+".join(["cotton"] * 3000) + "&_shape=objects").json()["rows"]
+    assert rows, "the first terms still search"

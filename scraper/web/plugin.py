@@ -44,6 +44,27 @@ def is_archive(datasette: Any, database: str | None) -> bool:
     return bool(config and config.get("archive"))
 
 
+# What a search box accepts: words only (FTS5's quotes, operators and columns are not syntax a
+# reader should have to know, and a stray one must not be an error page), and not so many that
+# matching and snippet() keep the server busy: the first MAX_TERMS words, MAX_CHARS characters.
+MAX_TERMS = 16
+MAX_CHARS = 200
+_WORD = re.compile(r"\w+")
+
+
+def fts_query(text: str | None) -> str:
+    """A valid FTS5 query for any input: its first words, each a quoted term (all must match);
+    '""' (matches nothing) when there is no word, so an empty search is a form, not an error."""
+    terms = _WORD.findall((text or "")[:MAX_CHARS])[:MAX_TERMS]
+    return " ".join(f'"{t}"' for t in terms) or '""'
+
+
+@hookimpl
+def prepare_connection(conn: Any) -> None:
+    # A new function name only: nothing changes for other databases on the same Datasette.
+    conn.create_function("caci_search", 1, fts_query, deterministic=True)
+
+
 @hookimpl
 def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
     return [STYLESHEET] if is_archive(datasette, database) else []
