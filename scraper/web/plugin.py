@@ -75,12 +75,23 @@ def extra_template_vars(database: str | None, datasette: Any) -> dict[str, bool]
     return {"caci_archive": is_archive(datasette, database)}
 
 
+def lead_html(text: str) -> Markup:
+    """A report's first paragraph, escaped, marked "…" when more follows: what a table listing
+    shows of a body (the report's own page shows all of it, from the row template)."""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    more = '<span class="caci-more"> …</span>' if len(paragraphs) > 1 else ""
+    return Markup(f'<div class="caci-body"><p>{escape(paragraphs[0]) if paragraphs else ""}{more}</p></div>')
+
+
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
     if not isinstance(value, str) or not is_archive(datasette, database):
         return None
-    if column == "body" and table in ("reports", "report_versions"):
+    if column == "body" and table == "reports":
+        # Listing 50 reports, whole bodies were most of the page's time and size, and hidden.
+        return lead_html(value)
+    if column == "body" and table == "report_versions":
         return paragraphs_html(value)
     if column == "snippet" and table is None:
         return highlighted_html(value)
