@@ -107,10 +107,10 @@ def test_incremental_works_per_section(all_sections_db, site_server, tmp_path):
 
 
 def test_category_facet_in_datasette(all_sections_db, expected_sections):
-    from tests.test_serve import datasette, get
+    from tests.test_serve import BROWSE, datasette, get
 
     db_path, _ = all_sections_db
-    facets = get(datasette(db_path), f"/{db_path.stem}/reports.json?_size=0").json()["facet_results"]
+    facets = get(datasette(db_path), f"/{db_path.stem}/reports.json?_size=0&{BROWSE}").json()["facet_results"]
     counts = {r["value"]: r["count"] for r in facets["category"]["results"]}
     assert counts == Counter(r["category"] for r in expected_sections["reports"])
     listed = {r["value"]: r["count"] for r in facets["categories"]["results"]}

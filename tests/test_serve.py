@@ -15,6 +15,8 @@ import db as store
 from scraper.web.serve import STATIC, TEMPLATES, datasette_metadata
 
 DB = "crawl"  # the stem of the crawled database file
+# The "browse by" link of the reports table's description: the facets, counted on request.
+BROWSE = "_facet_array=authors&_facet=year&_facet_array=tags&_facet=category&_facet_array=categories"
 
 
 def datasette(db_path):
@@ -59,9 +61,8 @@ def test_search_query_highlights_matches_safely(ds):
 def test_facets_count_authors_years_tags_and_category(ds, expected_crawl):
     want = expected_crawl["reports"]
     assert not get(ds, f"/{DB}/reports.json?_size=0").json()["facet_results"]  # not on every view
-    link = "_facet_array=authors&_facet=year&_facet_array=tags&_facet=category&_facet_array=categories"
-    assert link.replace("&", "&amp;") in get(ds, f"/{DB}/reports").text
-    facets = get(ds, f"/{DB}/reports.json?_size=0&{link}").json()["facet_results"]
+    assert BROWSE.replace("&", "&amp;") in get(ds, f"/{DB}/reports").text
+    facets = get(ds, f"/{DB}/reports.json?_size=0&{BROWSE}").json()["facet_results"]
     counts = {name: {r["value"]: r["count"] for r in facet["results"]} for name, facet in facets.items()}
     assert counts["year"] == Counter(int(r["published"][:4]) for r in want)
     assert counts["authors"] == Counter(a for r in want for a in r["authors"])
