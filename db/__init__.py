@@ -6,11 +6,17 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.connection import DatabaseError, check_database, check_writable, connect, is_storage_fault, write
+from db.connection import (
+    DatabaseError,
+    check_database,
+    check_writable,
+    connect,
+    is_storage_fault,
+    write,
+)
 from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
 from db.runs import crawl_state, finish_crawl, last_crawl, record_failure, start_crawl
 from db.schema import MIGRATIONS, TABLES, migrate
-
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
            "finish_crawl", "is_storage_fault",

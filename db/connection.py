@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 

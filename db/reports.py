@@ -11,7 +11,6 @@ from db.connection import now, write
 from db.schema import DERIVED_COLUMNS, JSON_COLUMNS, TABLES
 from scraper.text import title_key
 
-
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.
 CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html",

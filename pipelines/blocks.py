@@ -15,7 +15,6 @@ from scraper.sections import SECTIONS
 from scraper.text import clean_ws, word_count, words
 from scraper.urls import join_url
 
-
 # Elements whose content is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "button",
               "input", "select", "textarea", "img", "svg", "video", "audio", "figure", "map")

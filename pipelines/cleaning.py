@@ -13,9 +13,9 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from pipelines.extract import CleaningError, NotK2PageError, clean_page
-from scraper.settings import CACI_MIN_BODY_WORDS
-from scraper.model import PageFailure, RawPage, Report
 from scraper import stats as stat
+from scraper.model import PageFailure, RawPage, Report
+from scraper.settings import CACI_MIN_BODY_WORDS
 
 logger = logging.getLogger(__name__)
 

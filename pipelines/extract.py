@@ -17,7 +17,6 @@ from scraper.sections import NEWS_DIGEST
 from scraper.settings import CACI_MIN_BODY_WORDS
 from scraper.text import split_names
 
-
 __all__ = ["CleaningError", "NotK2PageError", "clean_k2", "clean_page"]
 
 

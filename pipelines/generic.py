@@ -10,7 +10,6 @@ from scraper.model import ListingEntry, Report
 from scraper.pages import make_soup
 from scraper.text import clean_ws, parse_byline, parse_date
 
-
 # The site's own chrome (Joomla template modules): on a page without a K2 item, what is left
 # after removing these is the page's own content, if it has any.
 SITE_CHROME = ("header, nav, footer, #aside, .well, .moduletable, .acymailing_module, "

@@ -9,7 +9,6 @@ from dataclasses import replace
 from scraper.model import Block
 from scraper.text import words
 
-
 _TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
 # Where one sentence ends and the next begins: after . ! ? or …, closing quotes, a space, then
 # an opening quote or a capital or digit.

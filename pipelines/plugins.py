@@ -7,7 +7,6 @@ import re
 
 from bs4 import BeautifulSoup, Tag
 
-
 # What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
 # address was, for readers without JavaScript (JLIB_HTML_CLOAKING).
 CLOAKING_TEXT = "This email address is being protected from spambots. You need JavaScript enabled to view it."

@@ -8,7 +8,6 @@ import nh3
 
 from scraper.model import Block
 
-
 SANITISER_TAGS = {"p", "blockquote", "ul", "ol", "li", "em", "strong", "a"}
 
 

@@ -10,12 +10,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 
 import db as store
+from scraper import stats as stat
 from scraper.drift import crawl_drift
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
-from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
-
 
 
 class SQLitePipeline:
@@ -26,7 +25,7 @@ class SQLitePipeline:
     pages become `failures` whose reason says drift, and no report is written from them.
     """
 
-    def __init__(self, path: str | Path, crawler: Any, drift_rate: float = 0.5) -> None:
+    def __init__(self, path: str | Path, crawler: Any, drift_rate: float) -> None:
         self.path = Path(path)
         self.crawler = crawler
         self.stats = crawler.stats

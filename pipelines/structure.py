@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from scraper.model import Block
 from scraper.text import clean_ws, word_count
 
-
 # "BACKGROUND:", "Background:", "BACKGROUND -", or capitals with no colon at all.
 _LABEL = re.compile(r"^(?:(BACKGROUND|IMPLICATIONS|CONCLUSIONS?)\b\s*[:.\-–—]?|"
                     r"(background|implications|conclusions?)\s*:)\s*(.*)$", re.I | re.S)

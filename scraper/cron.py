@@ -17,7 +17,6 @@ from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, exit_status, preflight
 logger = logging.getLogger(__name__)
 
 
-
 def project_settings(overrides: dict[str, Any]) -> Any:
     """The project's Scrapy settings with `-s NAME=VALUE` overrides applied."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scraper.settings")

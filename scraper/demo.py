@@ -9,7 +9,6 @@ from pathlib import Path
 
 from scraper.devserver import SiteServer
 
-
 # The sample site ships with the package (package data), so an installed copy can run the demo.
 SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
 

@@ -23,7 +23,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-
 SITE_ORIGIN = b"https://www.cacianalyst.org"
 
 

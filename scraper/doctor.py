@@ -24,7 +24,6 @@ from scraper.pages import parse_listing
 from scraper.sections import parse_sections
 from scraper.urls import CrawlScope
 
-
 MAX_REQUESTS = 10
 FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "word_count", "extraction")
 

@@ -14,8 +14,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
-from scraper import stats as stat
 
+from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,6 @@ from twisted.internet import error as net
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-
 # Scrapy (2.19, as pinned) raises its own download exceptions; Twisted's can still surface.
 NETWORK_ERRORS = (net.DNSLookupError, net.ConnectError, net.TimeoutError, net.ConnectionLost,
                   net.ConnectionDone, ResponseFailed, TimeoutError, ConnectionError,

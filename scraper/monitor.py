@@ -12,10 +12,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import db as store
-from scraper import settings as defaults
 from pipelines.storage import stop_for_storage
-from scraper.drift import crawl_drift
+from scraper import settings as defaults
 from scraper import stats as stat
+from scraper.drift import crawl_drift
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-
 MONTHS = {
     name: i
     for i, names in enumerate(

@@ -10,7 +10,6 @@ from w3lib.url import canonicalize_url, safe_url_string
 
 from scraper.settings import CACI_START_URL
 
-
 # Hosts that are the real site. A mirror answers for them, so their links are rebased onto the
 # crawl's own origin instead of leaving it.
 SITE_HOSTS = frozenset({"cacianalyst.org"})

@@ -12,7 +12,7 @@ from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
 from scraper.pages import make_soup
-from tests.conftest import project_crawler, SITE, body_f1, expected_pages, fixture_html
+from tests.conftest import SITE, body_f1, expected_pages, fixture_html, project_crawler
 
 ORIGIN = "https://www.cacianalyst.org"
 # Text of the site's chrome that must never reach a body.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 import signal
 import sqlite3
 import time
@@ -13,9 +12,9 @@ from datetime import date
 import pytest
 from sqlite_utils import Database
 
-from scraper.lock import EXIT_LOCKED
-from scraper.devserver import SiteServer
 import db as store
+from scraper.devserver import SiteServer
+from scraper.lock import EXIT_LOCKED
 from tests.conftest import SITE, run_cron
 from tests.fixtures.make_site import Spec, paragraph, write_archive
 

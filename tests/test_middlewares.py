@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-
 import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
-
 from scrapy.http import HtmlResponse
 
-from scraper.middlewares import RetryBackoffMiddleware, ScopeRedirectMiddleware, retry_after_seconds
+from scraper.middlewares import (
+    RetryBackoffMiddleware,
+    ScopeRedirectMiddleware,
+    retry_after_seconds,
+)
 from scraper.spiders.analyst import FieldReportsSpider
-
 from tests.conftest import project_crawler
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from bs4 import BeautifulSoup
 from parsel import Selector
 from w3lib.encoding import html_to_unicode

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from bs4 import Tag
 from parsel import Selector
 
-from scraper.pages.common import base_url, first_match, make_selector, make_soup, title_text, visible_text
+from scraper.pages.common import (
+    base_url,
+    first_match,
+    make_selector,
+    make_soup,
+    title_text,
+    visible_text,
+)
 from scraper.text import parse_date
 from scraper.urls import join_url
 

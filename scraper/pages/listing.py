@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scraper.model import ListingEntry
-from scraper.pages.common import EDIT_LINK, base_url, first_match, make_selector, title_text, visible_text
+from scraper.pages.common import (
+    EDIT_LINK,
+    base_url,
+    first_match,
+    make_selector,
+    title_text,
+    visible_text,
+)
 from scraper.text import parse_date
 from scraper.urls import join_url
 

@@ -16,6 +16,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from scraper import stats as stat
 from scraper.extensions import describe_failure, is_unreachable
 from scraper.middlewares import RetryLater
 from scraper.model import ListingEntry, PageFailure, RawPage
@@ -23,7 +24,6 @@ from scraper.pages import parse_listing
 from scraper.sections import Section, parse_sections, section_for_path
 from scraper.state import CrawlState, CrawlStateExtension
 from scraper.urls import SITE_HOSTS, CrawlScope
-from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,6 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
-
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import yaml
 
-
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
 STATIC = HERE / "static"
