@@ -54,6 +54,9 @@ TABLES: dict[str, dict[str, Any]] = {
                                  "source": str},
                      "pk": ("report_id", "position"),
                      "foreign_keys": [("report_id", "reports", "id")]},
+    "captures": {"columns": {"id": int, "url": str, "fetched_at": str, "status": int, "payload_digest": str,
+                             "warc_file": str, "offset": int, "length": int, "crawl_id": int},
+                 "pk": "id", "not_null": {"url", "warc_file", "offset", "length"}},
     "crawls": {"columns": {"id": int, "started_at": str, "finished_at": str, "mode": str,
                            "close_reason": str, "outcome": str, "pages_fetched": int,
                            "listing_pages": int, "item_pages": int, "reports_new": int,
@@ -70,9 +73,7 @@ TABLES: dict[str, dict[str, Any]] = {
 MIGRATIONS = Migrations("caci-field-reports")
 
 
-@MIGRATIONS()
-def m001_tables_and_columns(db: Database) -> None:
-    """Every table, and every column added since a table was first created."""
+def _tables_and_columns(db: Database) -> None:
     for name, spec in TABLES.items():
         table = db[name]
         # Not create(transform=True): a transform rebuilds the table, which drops the FTS triggers.
@@ -82,6 +83,12 @@ def m001_tables_and_columns(db: Database) -> None:
         for column, kind in spec["columns"].items():
             if column not in have:
                 table.add_column(column, kind)
+
+
+@MIGRATIONS()
+def m001_tables_and_columns(db: Database) -> None:
+    """Every table, and every column added since a table was first created."""
+    _tables_and_columns(db)
 
 
 @MIGRATIONS()
@@ -101,6 +108,13 @@ def m003_full_text_search(db: Database) -> None:
         db["reports"].enable_fts(["title", "body"], create_triggers=True, tokenize="porter")
     if not db["digest_items_fts"].exists():
         db["digest_items"].enable_fts(["headline", "text"], create_triggers=True, tokenize="porter")
+
+
+@MIGRATIONS()
+def m004_captures(db: Database) -> None:
+    """The WARC index (captures) and the report's link to its capture (reports.capture_id)."""
+    _tables_and_columns(db)
+    db["captures"].create_index(["url"], if_not_exists=True)
 
 
 def migrate(db: Database, wait: float = 30.0) -> list[str]:

@@ -43,8 +43,9 @@ def _clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
     """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
     k2_markup: bool | None = True
     try:
-        return clean_page(item.html, item.url, item.listing, item.fetched_at, min_words,
-                          section=item.section)
+        report = clean_page(item.html, item.url, item.listing, item.fetched_at, min_words, section=item.section)
+        report.capture_id = item.capture_id
+        return report
     except NotK2PageError as exc:
         reason, k2_markup = f"parse: {exc}", False
     except CleaningError as exc:

@@ -114,5 +114,5 @@ def stop_for_storage(crawler: Any, path: Path, exc: BaseException) -> None:
         return
     reason = f"{path}: {exc}"
     crawler.stats.set_value(stat.STORAGE_FAILED, reason)
-    logger.error("Cannot write to the database, stopping the crawl: %s", reason)
+    logger.error("Cannot write to storage, stopping the crawl: %s", reason)
     _schedule_coro(crawler.engine.close_spider_async(reason="storage_failed"))

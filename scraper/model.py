@@ -27,6 +27,7 @@ class RawPage:
     status: int = 200
     listing: ListingEntry | None = None
     section: str | None = None  # the section whose listing led here, as the site names it
+    capture_id: int | None = None  # the WARC capture of this response (captures table)
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Report:
     fetched_at: str = ""
     author_bio: str | None = None  # an analytical article's closing "AUTHOR'S BIO:", out of the body
     digest_items: list[dict[str, Any]] = field(default_factory=list)  # a news digest's pieces
+    capture_id: int | None = None  # the archived response this report was cleaned from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

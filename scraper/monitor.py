@@ -62,8 +62,8 @@ class Verdict:
         if what == "site unreachable":
             return f"the site cannot be reached, nothing was crawled: {detail}"
         if what == "storage failed":
-            return (f"the crawl stopped: the database cannot be written ({detail}); pages fetched after that "
-                    "were not stored: make room (or fix the file) and run again, the next run completes the archive")
+            return (f"the crawl stopped: storage cannot be written ({detail}); pages fetched after that were not "
+                    "stored: make room (or fix the file) and run again, the next run completes the archive")
         if what == "site drift":
             return (f"the crawl failed: site drift: {detail}; nothing was stored from those pages "
                     "(they are in `failures`, retried by later runs); check the site with `python -m scraper doctor`")
@@ -130,6 +130,7 @@ class CrawlMonitor:
             database = store.open_db(self.db_path)
             try:
                 self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
+                self.crawler.stats.set_value(stat.CRAWL_ID, self.crawl_id)
             finally:
                 database.close()
         except Exception as exc:

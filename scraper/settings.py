@@ -41,6 +41,9 @@ CACI_RETRY_BACKOFF_MAX = 60.0
 CACI_RETRY_AFTER_MAX = 600.0
 DOWNLOADER_MIDDLEWARES = {
     "scraper.middlewares.ScopeRedirectMiddleware": 90,
+    # Keeps each response as received: after the cache (900) and redirects (600), before
+    # decompression (590).
+    "scraper.archive.WarcArchiveMiddleware": 595,
     "scraper.middlewares.CrawlDelayMiddleware": 110,  # just after Scrapy's RobotsTxtMiddleware (100)
     # Scrapy's RetryMiddleware, with the pause: in its place (550).
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -87,6 +90,10 @@ CACI_MAX_FAILURE_RATE = 0.5
 CACI_DRIFT_GENERIC_RATE = 0.5
 CACI_DRIFT_SAMPLE = 5  # item pages cleaned before drift can stop a crawl early; 0 turns the early stop off
 CACI_MONITOR_ENABLED = True
+# Every fetched listing and item page kept as WARC, beside the database unless CACI_WARC_DIR says.
+CACI_WARC_ENABLED = True
+CACI_WARC_DIR = ""
+CACI_WARC_MAX_BYTES = 100 * 1024 * 1024  # a new file past this size
 # `python -m scraper cron`: empty means beside the database (data/crawl.lock, data/logs/crawl.log)
 CACI_LOCK_FILE = ""
 CACI_LOG_FILE = ""

@@ -13,6 +13,7 @@ SITE_UNREACHABLE = "caci/site_unreachable"
 START_FAILED = "caci/start_failed"
 OUTCOME = "caci/outcome"  # the verdict's reason, set at close
 DRIFT = "caci/drift"  # what the early drift stop found
+CRAWL_ID = "caci/crawl_id"  # this run's row in `crawls`
 STORAGE_FAILED = "caci/storage_failed"  # why the database could not be written any more
 
 
@@ -32,6 +33,11 @@ def cleaned(extraction: str) -> str:
 
 def date_from(source: str) -> str:
     return f"cleaning/date_from_{source}"
+
+
+# The WARC archive.
+WARC_RECORDS = "warc/responses"
+WARC_FILES = "warc/files"
 
 
 # Storage outcomes.

@@ -60,17 +60,18 @@ def test_a_full_disk_stops_the_crawl_at_once_and_the_next_run_completes_it(small
     from scraper.devserver import SiteServer
     from tests.conftest import SITE, run_crawl
 
-    disk = small_disk(240)  # room for the empty database, not for the archive
+    disk = small_disk(280)  # room for the empty database, not for the archive
     db_path = disk / "caci.db"
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
-        elsewhere = ["-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}", "-s", f"CACI_LOCK_FILE={tmp_path / 'crawl.lock'}"]
+        elsewhere = ["-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}", "-s", f"CACI_LOCK_FILE={tmp_path / 'crawl.lock'}",
+                     "-s", f"CACI_WARC_DIR={tmp_path / 'warc'}"]
         full = run_crawl(start, db_path, *elsewhere)
         assert full.returncode == 1, full.stderr[-2000:]
         last = full.stderr.strip().splitlines()[-1]
-        assert last.startswith("caci-field-reports: the crawl stopped: the database cannot be written (")
+        assert last.startswith("caci-field-reports: the crawl stopped: storage cannot be written (")
         assert "database or disk is full" in last
-        assert full.stderr.count("Cannot write to the database, stopping the crawl") == 1
+        assert full.stderr.count("Cannot write to storage, stopping the crawl") == 1
         assert "Traceback" not in full.stderr
         roomy = tmp_path / "roomy"
         roomy.mkdir()

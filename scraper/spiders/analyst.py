@@ -179,8 +179,8 @@ class AnalystSpider(scrapy.Spider):
     def parse_item(self, response: Response, listing: ListingEntry | None = None) -> Iterator[Any]:
         self.crawler.stats.inc_value(stat.ITEM_PAGES)
         section = self.sections[response.meta["caci_section"]][0]
-        yield RawPage(url=response.url, html=response.text, fetched_at=_now(),
-                      status=response.status, listing=listing, section=section.name)
+        yield RawPage(url=response.url, html=response.text, fetched_at=_now(), status=response.status,
+                      listing=listing, section=section.name, capture_id=response.meta.get("caci_capture_id"))
 
     def on_error(self, failure: Failure) -> Iterator[Any]:
         if failure.check(RetryLater):
