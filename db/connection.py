@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class DatabaseError(RuntimeError):
@@ -65,14 +64,27 @@ def write(db: Database) -> Iterator[Database]:
 
 
 def check_database(path: str | Path) -> None:
-    """Raise DatabaseError if `path` exists and is not an SQLite database (nothing is written)."""
+    """Raise DatabaseError if `path` exists and is not an SQLite database (nothing is written).
+
+    Asked through SQLite, never by reading the file with open(): closing any descriptor of a
+    file drops every POSIX lock the process holds on it, SQLite's included, and another process
+    would then take itself for the last connection and checkpoint away the WAL this process is
+    still writing (SQLite's "how to corrupt" list, 2.2). SQLite's own VFS keeps those locks.
+    """
     path = Path(path)
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a database file")
-    if path.exists() and path.stat().st_size > 0:
-        with path.open("rb") as f:
-            if f.read(16) != SQLITE_HEADER:
-                raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "not a database" in str(exc):
+            raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it") from exc
+        raise DatabaseError(f"cannot open {path}: {exc}") from exc  # read-only folder, permissions
+    finally:
+        conn.close()
 
 
 def connect(path: Path, busy_timeout_ms: int) -> Database:

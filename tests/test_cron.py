@@ -71,6 +71,10 @@ def test_incremental_reruns_cost_a_handful_of_requests(archive, tmp_path):
 
 
 def test_two_cron_runs_at_once_one_crawls_one_exits_with_the_lock_code(archive, tmp_path):
+    """The second run opens the database (its preflight) while the first writes. This found a
+    loss: the file check read the database with open()/close(), which dropped the writer's
+    POSIX locks, and the second run's connection, closing as the "last" one, took the WAL with
+    the first run's 12 reports away. The check now asks SQLite (db/connection.py)."""
     site, _ = archive
     db_path = tmp_path / "data" / "c.db"
     with SiteServer(site, delay=0.1) as server:

@@ -317,3 +317,4 @@ def test_an_old_database_is_migrated_while_another_connection_writes(tmp_path):
     assert time.monotonic() - started >= 0.9
     assert not MIGRATIONS.pending(database)
     assert [r["url"] for r in database.query("select url from failures")] == ["x"]
+
