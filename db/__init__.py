@@ -15,7 +15,14 @@ from db.connection import (
     write,
 )
 from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
-from db.runs import crawl_state, finish_crawl, last_crawl, record_capture, record_failure, start_crawl
+from db.runs import (
+    crawl_state,
+    finish_crawl,
+    last_crawl,
+    record_capture,
+    record_failure,
+    start_crawl,
+)
 from db.schema import MIGRATIONS, TABLES, migrate
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",

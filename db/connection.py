@@ -12,7 +12,6 @@ from pathlib import Path
 from sqlite_utils import Database
 
 
-
 class DatabaseError(RuntimeError):
     """The database file cannot be used; the message says why and what to do."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,6 @@ class SQLitePipeline:
         self.path = Path(path)
         self.crawler = crawler
         self.stats = crawler.stats
-        self.failed = False
         self.drift_rate = drift_rate
         self.db = None
         self.held: list[Report | PageFailure] = []
@@ -70,6 +71,11 @@ class SQLitePipeline:
         self.db.close()
         self.db = None
 
+    @property
+    def failed(self) -> bool:
+        """Whether storage stopped the crawl (then nothing more is written)."""
+        return bool(self.stats.get_value(stat.STORAGE_FAILED))
+
     def process_item(self, item: Any) -> Any:
         if self.failed:
             return item  # writing is impossible; the next run fetches these pages again
@@ -83,7 +89,7 @@ class SQLitePipeline:
     def _store(self, item: Any) -> None:
         """Write one item; a report the store refuses becomes a failure; a store that cannot be
         written at all stops the crawl at once, so the next run (with room) completes the archive."""
-        try:
+        with stop_on_storage_fault(self.crawler, self.path):
             if isinstance(item, Report):
                 try:
                     status = store.upsert_report(self.db, item.to_dict())
@@ -97,15 +103,17 @@ class SQLitePipeline:
                 store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
                                      item.listing_title, item.listing_date)
                 self.stats.inc_value(stat.SQLITE_FAILURES)
-        except Exception as exc:
-            if not store.is_storage_fault(exc):
-                raise
-            self._fail(exc)
 
-    def _fail(self, exc: BaseException) -> None:
-        if not self.failed:
-            self.failed = True
-            stop_for_storage(self.crawler, self.path, exc)
+
+@contextlib.contextmanager
+def stop_on_storage_fault(crawler: Any, path: Path) -> Iterator[None]:
+    """Around a write: if storage cannot be written at all, stop the crawl instead of raising."""
+    try:
+        yield
+    except Exception as exc:
+        if not store.is_storage_fault(exc):
+            raise
+        stop_for_storage(crawler, path, exc)
 
 
 def stop_for_storage(crawler: Any, path: Path, exc: BaseException) -> None:

@@ -26,7 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 import db as store
-from pipelines.storage import stop_for_storage
+from pipelines.storage import stop_on_storage_fault
 from scraper import __version__
 from scraper import stats as stat
 
@@ -102,13 +102,10 @@ class WarcArchiveMiddleware:
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         if "cached" in response.flags or request.url.endswith("/robots.txt"):
             return response
-        try:
+        # A full or read-only disk stops the crawl, as for the database, rather than let pages go
+        # on unarchived.
+        with stop_on_storage_fault(self.crawler, self.folder):
             request.meta["caci_capture_id"] = self._archive(request, response)
-        except Exception as exc:
-            if not store.is_storage_fault(exc):
-                raise
-            # A full or read-only disk: stop, as for the database, rather than keep pages unarchived.
-            stop_for_storage(self.crawler, Path(self.file.name) if self.file else self.folder, exc)
         return response
 
     def _archive(self, request: Request, response: Response) -> int | None:

@@ -12,7 +12,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import db as store
-from pipelines.storage import stop_for_storage
+from pipelines.storage import stop_on_storage_fault
 from scraper import settings as defaults
 from scraper import stats as stat
 from scraper.drift import crawl_drift
@@ -35,8 +35,7 @@ def preflight(settings: Any, start_url: str | None, sections: str | None = None)
         return EXIT_USAGE, str(exc)
     if settings.getbool("SQLITE_ENABLED"):
         try:
-            store.check_database(settings.get("SQLITE_PATH"))
-            # A store that cannot be written (read-only, full) fails here, in one line.
+            # Not SQLite, or a store that cannot be written (read-only, full): one line, here.
             database = store.open_db(settings.get("SQLITE_PATH"))
             try:
                 store.check_writable(database)
@@ -126,17 +125,13 @@ class CrawlMonitor:
     def spider_opened(self, spider: Any) -> None:
         if self.db_path is None:
             return
-        try:
+        with stop_on_storage_fault(self.crawler, self.db_path):
             database = store.open_db(self.db_path)
             try:
                 self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
                 self.crawler.stats.set_value(stat.CRAWL_ID, self.crawl_id)
             finally:
                 database.close()
-        except Exception as exc:
-            if not store.is_storage_fault(exc):
-                raise
-            stop_for_storage(self.crawler, self.db_path, exc)
 
     @staticmethod
     def _listing_complete(spider: Any, stats: dict[str, Any], reason: str) -> bool:

@@ -115,5 +115,5 @@ def test_an_archive_disk_that_fills_up_stops_the_crawl(small_disk, tmp_path):
                            "-s", f"CACI_WARC_DIR={warc}")
     assert result.returncode == 1, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith(f"caci-field-reports: the crawl stopped: storage cannot be written ({warc}/")
+    assert last.startswith(f"caci-field-reports: the crawl stopped: storage cannot be written ({warc}")
     assert "No space left on device" in last
