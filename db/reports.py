@@ -47,6 +47,9 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
     (a known report under a URL not seen before; the URL is kept in report_urls).
     """
     row = _row(report)
+    if row["capture_id"] is None:
+        # Answered from the HTTP cache (a 304): no new capture, the stored link still holds.
+        del row["capture_id"]
     if not row["title_key"]:
         raise ValueError(f"report from {row['url']} has no title words to deduplicate on")
     when = row["fetched_at"] or now()

@@ -77,6 +77,18 @@ def test_an_unchanged_page_writes_no_second_copy_and_old_files_are_never_rewritt
     assert first.read_bytes() == before
 
 
+def test_a_page_answered_from_the_cache_keeps_its_report_s_capture(tmp_path):
+    """A 304 writes no capture, and the report keeps the link to the copy it was cleaned from."""
+    db_path = tmp_path / "caci.db"
+    with SiteServer(SITE) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        assert run_crawl(start, db_path).returncode == 0
+        before = dict(Database(db_path).execute("select url, capture_id from reports").fetchall())
+        assert run_crawl(start, db_path, "-a", "full=1").returncode == 0  # every page answers 304
+    after = dict(Database(db_path).execute("select url, capture_id from reports").fetchall())
+    assert len(after) == 24 and after == before and None not in after.values()
+
+
 def test_a_file_cut_short_by_a_crash_is_survived(tmp_path):
     """A crash mid-write loses at most the record being written; the next run starts a new file."""
     db_path = tmp_path / "caci.db"
