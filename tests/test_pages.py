@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from scraper.pages import parse_item, parse_listing
+import pytest
+from scrapy.http import HtmlResponse
+
+from scraper.pages import decode_html, parse_item, parse_listing
 from tests.conftest import SITE
 
 ORIGIN = "https://www.cacianalyst.org"
@@ -53,3 +56,17 @@ def test_not_a_k2_item():
     page = parse_item(read("generic-node.html"), f"{ORIGIN}/?q=node/1234")
     assert not page.is_k2_item
     assert page.intro is None and page.fulltext is None
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<p>café</p>".encode("cp1252"), None),  # undeclared, not UTF-8
+    ("<p>café</p>".encode(), None),
+    ("<p>café</p>".encode("latin-1"), "text/html; charset=iso-8859-1"),
+    ('<meta charset="windows-1251"><p>Казахстан</p>'.encode("cp1251"), "text/html"),
+    ("\ufeff<p>Türkmenbaşy</p>".encode("utf-8"), "text/html; charset=latin-1"),  # the BOM wins
+    (b"", "text/html"),
+])
+def test_bytes_decode_exactly_as_scrapy_decodes_a_response(body, content_type):
+    """A page read back from the archive must clean as it did in the crawl: same text."""
+    response = HtmlResponse("http://x/", body=body, headers={"Content-Type": content_type} if content_type else {})
+    assert decode_html(body, content_type) == response.text

@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from bs4 import BeautifulSoup
+from charset_normalizer import from_bytes
 from parsel import Selector
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from scraper.text import clean_ws
 from scraper.urls import join_url
 
 
+def _guess_encoding(data: bytes) -> str | None:
+    """Scrapy's TextResponse guess for a page that declares nothing: ASCII, UTF-8, then
+    charset_normalizer's best match."""
+    for encoding in ("ascii", "utf-8"):
+        try:
+            data.decode(encoding)
+        except UnicodeError:
+            continue
+        return resolve_encoding(encoding)
+    match = from_bytes(data).best()
+    return resolve_encoding(match.encoding) if match else None
+
+
 def decode_html(data: bytes, content_type: str | None = None) -> str:
-    """Bytes to text the way Scrapy decodes responses: HTTP header, BOM, <meta charset>, guess."""
-    _, text = html_to_unicode(content_type, data)
-    return text
+    """Bytes to text exactly as Scrapy's `response.text` decodes a response (HTTP header, BOM,
+    <meta charset>, guess), so a page read back from the archive cleans as it did in the crawl."""
+    encoding, _ = html_to_unicode(content_type or "", data, auto_detect_fun=_guess_encoding,
+                                  default_encoding="ascii")
+    return html_to_unicode(f"charset={encoding}", data)[1]
 
 
 def make_soup(html: str) -> BeautifulSoup:
