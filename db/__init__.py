@@ -14,19 +14,19 @@ from db.connection import (
     is_storage_fault,
     write,
 )
+from db.captures import latest_captures, record_capture
 from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
 from db.runs import (
     crawl_state,
     finish_crawl,
     last_crawl,
-    record_capture,
     record_failure,
     start_crawl,
 )
 from db.schema import MIGRATIONS, TABLES, migrate
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
-           "finish_crawl", "is_storage_fault", "record_capture",
+           "finish_crawl", "is_storage_fault", "latest_captures", "record_capture",
            "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "upsert_report", "write"]
 
 # Database files this process has migrated: a crawl opens its database from several components,

@@ -53,12 +53,6 @@ def crawl_state(db: Database, max_attempts: int) -> tuple[set[str], list[dict[st
     return known, retry
 
 
-def record_capture(db: Database, **fields: Any) -> int:
-    """Index one archived response (its WARC file, offset and length); its id."""
-    with write(db):
-        return db["captures"].insert(fields).last_pk
-
-
 def last_crawl(db: Database) -> dict[str, Any] | None:
     """The most recent run in `crawls`, finished or not."""
     return next(db.query("select * from crawls order by id desc limit 1"), None)

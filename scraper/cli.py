@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper extract FILE...`, `... demo`, `... cron`, `... doctor` and `... serve`."""
+"""Command line: `python -m scraper` extract, demo, cron, doctor, reclean and serve."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from scraper.pages import decode_html
@@ -51,6 +52,28 @@ def extract(paths: list[str], out=sys.stdout) -> int:
     return 1 if failed == len(paths) and paths else 0
 
 
+def _iso_date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _reclean(args: argparse.Namespace) -> int:
+    from scraper.cron import project_settings
+    from scraper.reclean import run_reclean
+    from scraper.sections import parse_sections
+
+    try:
+        sections = [s.name for s in parse_sections(args.sections)] if args.sections else None
+    except ValueError as exc:
+        print(f"reclean: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = project_settings(dict(item.split("=", 1) for item in args.set))
+    return run_reclean(settings, Path(args.db), sections, args.since, args.dry_run, args.workers)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scraper", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,6 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     p_doctor.add_argument("--start-url", help="a listing URL on the site to check (default: CACI_START_URL)")
     p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
+    p_reclean = sub.add_parser("reclean", help="clean the archived copies again, offline; store what changed")
+    p_reclean.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
+    p_reclean.add_argument("--sections", help="only reports of these sections (slugs with commas, or all)")
+    p_reclean.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD",
+                           help="only reports published on or after this date")
+    p_reclean.add_argument("--dry-run", action="store_true", help="count what would change; write nothing")
+    p_reclean.add_argument("--workers", type=int, help="cleaning processes (default: one per core; 0: none)")
+    p_reclean.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
     p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
     p_serve.add_argument("--port", type=int, default=8001)
@@ -84,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
 
         overrides = dict(item.split("=", 1) for item in args.set)
         return run_doctor(project_settings(overrides), args.start_url, args.sections)
+    if args.command == "reclean":
+        return _reclean(args)
     if args.command == "cron":
         from scraper.cron import run_cron
 

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("Scrapy components", ("scraper.spiders", "scraper.middlewares", "scraper.extensions", "scraper.monitor",
                            "scraper.drift", "scraper.state", "scraper.lock", "scraper.cache", "scraper.archive", "scraper.commands", "pipelines.cleaning",
                            "pipelines.storage", "scraper.devserver")),
-    ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo",
+    ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo", "scraper.reclean",
                                     "scraper.doctor", "scraper.web")),
 ]
 PACKAGES = ("scraper", "pipelines", "db")

@@ -1,0 +1,55 @@
+"""Captures: the index of the WARC archive, and the latest archived copy of each stored page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from sqlite_utils import Database
+
+from db.connection import write
+
+
+def record_capture(db: Database, **fields: Any) -> int:
+    """Index one archived response (its WARC file, offset and length); its id."""
+    with write(db):
+        return db["captures"].insert(fields).last_pk
+
+
+# The newest 200 capture of a URL (a 304 or a cache hit writes none; an error page is no copy of
+# the report), else the one the report was stored from.
+_LATEST = "(select max(id) from captures where url = {url} and status = 200)"
+
+
+def latest_captures(db: Database, sections: list[str] | None = None,
+                    since: str | None = None) -> Iterator[dict[str, Any]]:
+    """Every report and every failure, each with its latest archived copy (capture columns are
+    null where the page was never archived): reports first, then failures, by URL.
+
+    `sections` (section names) keeps the reports of those sections, and every failure (a page
+    that failed has no section yet); `since` (YYYY-MM-DD) keeps reports published on or after it
+    and failures whose listing date is, or who have none.
+    """
+    where, params = ["1"], []
+    if sections:
+        marks = ", ".join("?" * len(sections))
+        where.append(f"(r.category in ({marks}) or exists (select 1 from json_each(r.categories) "
+                     f"where value in ({marks})))")
+        params += sections * 2
+    if since:
+        where.append("r.published >= ?")
+        params.append(since)
+    yield from db.query(f"""
+        select 'report' as kind, r.id as report_id, r.url, r.title, r.published, r.category,
+               null as reason, r.fetched_at as row_fetched_at,
+               c.id as capture_id, c.warc_file, c."offset", c.length, c.fetched_at
+        from reports r
+        left join captures c on c.id = coalesce({_LATEST.format(url='r.url')}, r.capture_id)
+        where {' and '.join(where)} order by r.url""", params)
+    yield from db.query(f"""
+        select 'failure' as kind, null as report_id, f.url, f.listing_title as title,
+               f.listing_date as published, null as category, f.reason, null as row_fetched_at,
+               c.id as capture_id, c.warc_file, c."offset", c.length, c.fetched_at
+        from failures f left join captures c on c.id = {_LATEST.format(url='f.url')}
+        where ? is null or f.listing_date is null or f.listing_date >= ?
+        order by f.url""", [since, since])

@@ -1,0 +1,167 @@
+"""`python -m scraper reclean`: clean the archived copy of every report and failure again, offline.
+
+A better cleaner then reaches the whole archive without a re-crawl: each report's and each
+failure's latest WARC capture is read back, decoded as the crawl decoded it, and cleaned in a
+process pool; what changed is stored by the crawl's own dedup upsert (the previous text goes to
+`report_versions`), and failures that now parse become reports. No request leaves the machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import db as store
+from db.warc import DamagedRecord, read_response
+from pipelines.cleaning import _clean_or_fail, _die_with_parent
+from scraper.archive import warc_folder
+from scraper.lock import LockedError, crawl_lock, lock_path
+from scraper.model import DRIFT_PREFIX, ListingEntry, PageFailure, RawPage, Report
+from scraper.pages import decode_html
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES = ("changed", "unchanged", "newly stored", "still failing", "no longer clean", "damaged")
+
+
+def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord:
+    """One archived page cleaned again (in a worker): a Report, a PageFailure, or the damage."""
+    try:
+        response = read_response(Path(folder), job["warc_file"], job["offset"])
+    except DamagedRecord as exc:
+        return exc
+    page = RawPage(url=job["url"], html=decode_html(response.body, response.content_type),
+                   fetched_at=job["fetched_at"], status=response.status,
+                   # What the listing said, as far as the database knows: the report's own title and
+                   # date (the fallbacks it was stored with), or what the failure kept of its listing.
+                   listing=ListingEntry(job["url"], job["title"], job["published"]),
+                   section=job["category"], capture_id=job["capture_id"])
+    return _clean_or_fail(page, min_words)
+
+
+def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedRecord,
+           sections: list[str] | None) -> str:
+    """Keep one result by the crawl's rules; which of OUTCOMES it was."""
+    if isinstance(result, DamagedRecord):
+        logger.warning("Damaged WARC record, skipped (%s): %s", job["url"], result)
+        return "damaged"
+    if isinstance(result, PageFailure):
+        if job["kind"] == "report":  # the report stays as it was; the cleaner needs a look
+            logger.warning("No longer cleans, report kept as stored: %s: %s", job["url"], result.reason)
+            return "no longer clean"
+        return "still failing"
+    if job["kind"] == "failure":
+        # A page of a drifted site is not stored from a generic extraction, as in the crawl.
+        drifted = job["reason"].startswith(DRIFT_PREFIX) and result.extraction != "k2"
+        if drifted or (sections and result.category not in sections):
+            return "still failing"
+    else:
+        result.fetched_at = job["row_fetched_at"] or result.fetched_at  # when it was last seen, kept
+    status = store.upsert_report(db, result.to_dict())
+    if job["kind"] == "failure":
+        return "newly stored"
+    return "changed" if status in ("updated", "inserted") else "unchanged"
+
+
+def _progress(results: Iterable[Any], total: int, every: float = 10.0) -> Iterator[Any]:
+    """A progress bar on a terminal; otherwise a plain log line every `every` seconds."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(results, total=total, unit="page", desc="reclean")
+        return
+    start = last = time.monotonic()
+    for done, result in enumerate(results, 1):
+        yield result
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            logger.info("reclean: %d/%d pages (%.0f%%), %.0f pages/s", done, total, 100 * done / total,
+                        done / (now - start))
+
+
+def _working_copy(db_path: Path, folder: Path) -> Path:
+    """A private copy of the database (SQLite's backup, consistent while a crawl writes)."""
+    copy = folder / db_path.name
+    source = store.connect(db_path, 30_000)
+    target = store.connect(copy, 30_000)
+    source.conn.backup(target.conn)
+    source.close()
+    target.close()
+    return copy
+
+
+def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections: list[str] | None = None,
+            since: str | None = None) -> tuple[Counter[str], int]:
+    """Re-clean into the database at `db_path`; the count of each outcome, and the number of
+    reports and failures with no archived copy (stored before the archive existed)."""
+    db = store.open_db(db_path)
+    try:
+        jobs = list(store.latest_captures(db, sections, since))
+        archived = [job for job in jobs if job["warc_file"]]
+        counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
+        clean = partial(reclean_page, str(folder), min_words)
+        if workers:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_die_with_parent)
+            results: Iterable[Any] = pool.map(clean, archived, chunksize=16)
+        else:
+            pool, results = None, map(clean, archived)
+        try:
+            for job, result in zip(archived, _progress(results, len(archived)), strict=True):
+                counts[_store(db, job, result, sections)] += 1
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
+        return counts, len(jobs) - len(archived)
+    finally:
+        db.close()
+
+
+def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None, since: str | None = None,
+                dry_run: bool = False, workers: int | None = None) -> int:
+    """The command: 0 done, 1 some record was damaged, 2 no database, 75 a crawl holds the lock."""
+    if not db_path.is_file():
+        print(f"reclean: no database at {db_path}", file=sys.stderr)
+        return 2
+    settings.set("SQLITE_PATH", str(db_path), priority="cmdline")
+    folder = warc_folder(settings)
+    min_words = settings.getint("CACI_MIN_BODY_WORDS")
+    # No crawl to leave a core to: every core cleans.
+    workers = workers if workers is not None else os.cpu_count() or 1
+    start = time.monotonic()
+    try:
+        if dry_run:
+            with tempfile.TemporaryDirectory(prefix="caci-reclean-") as scratch:
+                counts, unarchived = reclean(_working_copy(db_path, Path(scratch)), folder, min_words, workers,
+                                             sections, since)
+        else:
+            # Not beside a crawl of the same database: both would write the same reports.
+            with crawl_lock(lock_path(settings)):
+                counts, unarchived = reclean(db_path, folder, min_words, workers, sections, since)
+    except LockedError as exc:
+        print(f"reclean: {exc}", file=sys.stderr)
+        return 75
+    except store.DatabaseError as exc:
+        print(f"reclean: {exc}", file=sys.stderr)
+        return 2
+    seconds = time.monotonic() - start
+    pages = sum(counts.values())
+    verb = "dry run, nothing written; would be" if dry_run else "done"
+    print(f"reclean: {pages} archived pages in {seconds:.1f} s ({pages / max(seconds, 1e-9):.0f} pages/s, "
+          f"{workers} workers), {verb}: " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
+          + f"; {unarchived} not archived")
+    return 1 if counts["damaged"] else 0
+
+
+__all__ = ["OUTCOMES", "reclean", "reclean_page", "run_reclean"]

@@ -1,0 +1,193 @@
+"""`python -m scraper reclean`: the archived copies cleaned again, offline, by the crawl's rules."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from db.warc import DamagedRecord, read_response
+from scraper.devserver import SiteServer
+from tests.conftest import ROOT, SITE, _env, run_crawl
+
+CONTENT = "url, title, published, author, authors, category, tags, body, body_html, author_bio, extraction, capture_id"
+
+
+def _crawl_into(folder: Path, *args: str) -> Path:
+    db_path = folder / "caci.db"
+    with SiteServer(SITE) as server:
+        result = run_crawl(f"{server.url}/publications/field-reports.html", db_path, *args, spider="analyst")
+    assert (db_path.parent / "warc").is_dir(), result.stderr[-2000:]
+    return db_path
+
+
+@pytest.fixture(scope="module")
+def archived_crawl(tmp_path_factory) -> Path:
+    """One crawl of the sample site's four sections with its WARC archive (copy before writing)."""
+    return _crawl_into(tmp_path_factory.mktemp("reclean"))
+
+
+@pytest.fixture
+def archived(archived_crawl, tmp_path) -> Path:
+    """A private copy of the archived crawl: its database and warc/ folder; the database path."""
+    shutil.copytree(archived_crawl.parent, tmp_path / "data")
+    return tmp_path / "data" / archived_crawl.name
+
+
+def network_cut() -> list[str]:
+    """A prefix that runs a command with no network at all (a fresh namespace), where possible."""
+    try:
+        ok = subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+    except FileNotFoundError:
+        ok = False
+    return ["unshare", "-n"] if ok else []
+
+
+def reclean(db_path: Path, *args: str, offline: bool = False) -> subprocess.CompletedProcess:
+    cmd = [*(network_cut() if offline else []), sys.executable, "-m", "scraper", "reclean", str(db_path), *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env())
+
+
+def rows(db_path: Path) -> dict[str, dict]:
+    return {r["url"]: r for r in Database(db_path).query(f"select {CONTENT} from reports")}
+
+
+def summary(result: subprocess.CompletedProcess) -> str:
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_an_unchanged_cleaner_changes_nothing_with_the_network_cut(archived):
+    """Offline (no server, and no network namespace where the machine allows one): the archive
+    alone gives back exactly what the crawl stored."""
+    before = rows(archived)
+    result = reclean(archived, offline=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{len(before)} unchanged" in summary(result) and "0 changed" in summary(result)
+    assert rows(archived) == before and Database(archived)["report_versions"].count == 0
+
+
+def test_reports_an_older_cleaner_left_are_updated_and_their_versions_kept(archived):
+    before = rows(archived)
+    db = Database(archived)
+    stale = sorted(before)[:3]
+    for url in stale:  # as a cleaner with a bug left them
+        db.execute("update reports set body = body || ' Share this article.', body_html = body_html || "
+                   "'<p>Share this article.</p>' where url = ?", [url])
+    db.conn.commit()
+    result = reclean(archived)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "3 changed" in summary(result) and f"{len(before) - 3} unchanged" in summary(result)
+    assert rows(archived) == before
+    versions = list(Database(archived).query(
+        "select r.url, v.body from report_versions v join reports r on r.id = v.report_id order by r.url"))
+    assert [v["url"] for v in versions] == stale
+    assert all(v["body"].endswith("Share this article.") for v in versions)
+
+
+def test_a_dry_run_counts_the_changes_and_writes_nothing(archived):
+    db = Database(archived)
+    db.execute("update reports set body = 'stale' where id = 1")
+    db.conn.commit()
+    db.close()
+    digest = hashlib.sha256(archived.read_bytes()).hexdigest()
+    result = reclean(archived, "--dry-run")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "nothing written" in summary(result) and "1 changed" in summary(result)
+    assert hashlib.sha256(archived.read_bytes()).hexdigest() == digest
+    assert Database(archived).execute("select body from reports where id = 1").fetchone()[0] == "stale"
+
+
+def test_failures_that_now_parse_are_stored(archived_crawl, tmp_path):
+    """Pages a stricter cleaner refused (too short) are failures; cleaned again, they are reports."""
+    db_path = _crawl_into(tmp_path, "-s", "CACI_MIN_BODY_WORDS=300")
+    db = Database(db_path)
+    refused = {r["url"] for r in db.query("select url from failures where reason like 'parse: no article text%'")}
+    stored = db["reports"].count
+    assert refused and stored
+    result = reclean(db_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{len(refused)} newly stored" in summary(result)
+    db = Database(db_path)
+    assert not {r["url"] for r in db.query("select url from failures")} & refused
+    assert refused <= {r["url"] for r in db.query("select url from report_urls")}
+    # the same reports a crawl with the lenient cleaner stores (a republished copy is one report)
+    lenient = Database(archived_crawl)
+    assert db["reports"].count == lenient["reports"].count > stored
+    lenient.close()  # the shared crawl's files stay as they are for the tests after
+
+
+def test_a_report_the_cleaner_now_refuses_is_kept_as_it_was(archived):
+    before = rows(archived)
+    result = reclean(archived, "-s", "CACI_MIN_BODY_WORDS=100000")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{len(before)} no longer clean" in summary(result)
+    assert rows(archived) == before
+
+
+def test_a_damaged_record_is_named_and_skipped_and_the_rest_goes_on(archived):
+    db = Database(archived)
+    capture = next(db.query("select c.* from reports r join captures c on c.id = r.capture_id order by r.url"))
+    path = archived.parent / "warc" / capture["warc_file"]
+    data = bytearray(path.read_bytes())
+    middle = capture["offset"] + capture["length"] // 2
+    data[middle:middle + 64] = b"\0" * 64  # a bad sector inside one gzip member
+    path.write_bytes(bytes(data))
+    total = db["reports"].count
+    result = reclean(archived)
+    assert result.returncode == 1
+    assert "1 damaged" in summary(result) and f"{total - 1} unchanged" in summary(result)
+    assert f"{capture['warc_file']} at offset {capture['offset']}" in result.stderr
+
+
+def test_a_missing_warc_file_is_damage_too(archived):
+    for path in (archived.parent / "warc").glob("*.warc.gz"):
+        path.unlink()
+    result = reclean(archived)
+    assert result.returncode == 1 and "0 unchanged" in summary(result)
+    assert "FileNotFoundError" in result.stderr
+
+
+def test_sections_and_since_narrow_the_reports(archived):
+    digest = reclean(archived, "--sections", "news-digest")
+    assert "1 unchanged" in summary(digest), digest.stderr[-2000:]
+    since = Database(archived).execute("select count(*) from reports where published >= '2015-01-01'").fetchone()[0]
+    recent = reclean(archived, "--since", "2015-01-01")
+    assert 0 < since < Database(archived)["reports"].count
+    assert f"{since} unchanged" in summary(recent)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--since", "last week"], "not a date"),
+    (["--sections", "poetry"], "unknown section"),
+])
+def test_bad_arguments_exit_2_with_the_reason(archived, args, message):
+    result = reclean(archived, *args)
+    assert result.returncode == 2 and message in result.stderr
+
+
+def test_no_database_is_exit_2(tmp_path):
+    result = reclean(tmp_path / "none.db")
+    assert result.returncode == 2 and "no database" in result.stderr and not (tmp_path / "none.db").exists()
+
+
+def test_a_running_crawl_s_lock_is_respected(archived):
+    from scraper.lock import crawl_lock
+
+    with crawl_lock(archived.parent / "crawl.lock"):
+        result = reclean(archived)
+    assert result.returncode == 75 and "another crawl is running" in result.stderr
+
+
+def test_read_response_names_the_file_and_offset_of_a_truncated_record(archived):
+    db = Database(archived)
+    capture = next(db.query("select * from captures where status = 200 order by id desc"))
+    path = archived.parent / "warc" / capture["warc_file"]
+    assert read_response(path.parent, capture["warc_file"], capture["offset"]).status == 200
+    path.write_bytes(path.read_bytes()[:capture["offset"] + capture["length"] // 2])
+    with pytest.raises(DamagedRecord, match=f"at offset {capture['offset']}"):
+        read_response(path.parent, capture["warc_file"], capture["offset"])
