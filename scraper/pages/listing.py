@@ -9,6 +9,7 @@ from scraper.pages.common import (
     EDIT_LINK,
     base_url,
     first_match,
+    has_class,
     make_selector,
     title_text,
     visible_text,
@@ -30,9 +31,9 @@ _BLOCKS = ".catItemView, .tagItemView"
 _LISTING_VIEWS = "div.itemListView, div.tagView"
 # Where the site's template puts its modules (header, menu, "Staff Publications", footer) and K2's
 # own modules render (mod_k2_content): links there are never listing entries.
-_CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[%s]" % " or ".join(
-    [*(f"has-class('{c}')" for c in ("moduletable", "well", "k2ItemsBlock", "custom", "acymailing_module")),
-     "@id='aside'", "starts-with(@id, 'k2ModuleBox')"])
+_CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[%s]" % (
+    " or ".join([*(has_class(c) for c in ("moduletable", "well", "k2ItemsBlock", "custom", "acymailing_module")),
+                 "@id='aside'", "starts-with(@id, 'k2ModuleBox')"]))
 
 
 def parse_listing(html: str, url: str) -> ListingPage:
@@ -45,7 +46,7 @@ def parse_listing(html: str, url: str) -> ListingPage:
     for block in (view.css(_BLOCKS) if view is not None else []):
         title_node = first_match(block, ".catItemTitle, .tagItemTitle")
         # The title links to the item unless catItemTitleLinked is off; "Read more..." then does.
-        titled = block.xpath(".//*[has-class('catItemTitle') or has-class('tagItemTitle')]"
+        titled = block.xpath(f".//*[{has_class('catItemTitle')} or {has_class('tagItemTitle')}]"
                              f"//a[@href][not({EDIT_LINK})]")
         link = titled[0] if titled else first_match(block, "a.k2ReadMore[href]")
         if link is None:
