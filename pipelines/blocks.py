@@ -6,8 +6,9 @@ import html as html_lib
 import re
 from dataclasses import replace
 
-from bs4 import NavigableString, Tag
-from bs4.element import Comment, Doctype, ProcessingInstruction
+from collections.abc import Iterator
+
+from lxml.html import HtmlElement
 
 from pipelines.plugins import expand_plugins
 from scraper.model import Block
@@ -42,6 +43,7 @@ _CHROME_BLOCK = re.compile(
     r"more in this category:( «[^»]*)?( [^«»]*»)?)$" % "|".join(re.escape(s.name) for s in SECTIONS.values()),
     re.I,
 )
+_HAS_WORD = re.compile(r"\w")  # the quick test; words() (NFKC first) decides the rest
 _CAPTION = re.compile(r"^(photo|image|picture|source|credit|caption|courtesy|illustration|map)\b", re.I)
 
 class _BlockWriter:
@@ -89,30 +91,40 @@ class _BlockWriter:
         self._image = False
 
 
-def _is_junk(node: Tag) -> bool:
-    if node.name in _DROP_TAGS:
+def _children(node: HtmlElement) -> Iterator[HtmlElement | str]:
+    """A node's content in document order: text, child elements, the text after each child.
+    Comments and processing instructions are left out, the text after them is not."""
+    if node.text:
+        yield node.text
+    for child in node:
+        if isinstance(child.tag, str):
+            yield child
+        if child.tail:
+            yield child.tail
+
+
+def _is_junk(node: HtmlElement) -> bool:
+    if node.tag in _DROP_TAGS:
         return True
-    if node.name == "form":
-        return word_count(node.get_text(" ")) <= _FORM_MAX_WORDS
+    if node.tag == "form":
+        return word_count(" ".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]"))) \
+            <= _FORM_MAX_WORDS
     if node.get("aria-hidden") == "true" or "display:none" in (node.get("style") or "").replace(" ", ""):
         return True
-    marker = " ".join(node.get("class") or []) + " " + (node.get("id") or "")
+    marker = " ".join((node.get("class") or "").split()) + " " + (node.get("id") or "")
     return bool(marker.strip()) and bool(_DROP_CLASS.search(marker))
 
 
-def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list_tag: str) -> None:
-    if isinstance(node, (Comment, Doctype, ProcessingInstruction)):
+def _walk_inline(node: HtmlElement | str, out: _BlockWriter, kind: str, list_tag: str) -> None:
+    if isinstance(node, str):
+        out.text(node, html_lib.escape(node, quote=False))
         return
-    if isinstance(node, NavigableString):
-        text = str(node)
-        out.text(text, html_lib.escape(text, quote=False))
-        return
-    if node.name == "img":
+    name = node.tag
+    if name == "img":
         out.image()
         return
     if _is_junk(node):
         return
-    name = node.name
     if name == "br":
         out.line_break()
         return
@@ -128,7 +140,7 @@ def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list
         out.text("", f'<a href="{html_lib.escape(href)}">')
     elif wrap:
         out.text("", f"<{wrap}>")
-    for child in node.children:
+    for child in _children(node):
         _walk_inline(child, out, kind, list_tag)
     if href:
         out.text("", "</a>")
@@ -136,9 +148,9 @@ def _walk_inline(node: Tag | NavigableString, out: _BlockWriter, kind: str, list
         out.text("", f"</{wrap}>")
 
 
-def _walk_blocks(node: Tag, out: _BlockWriter, kind: str = "p", list_tag: str = "ul") -> None:
+def _walk_blocks(node: HtmlElement, out: _BlockWriter, kind: str = "p", list_tag: str = "ul") -> None:
     """Walk a block container: every block element ends the paragraph being collected."""
-    name = node.name
+    name = node.tag
     if name == "blockquote":
         kind = "quote"
     elif name in ("ul", "ol"):
@@ -149,8 +161,8 @@ def _walk_blocks(node: Tag, out: _BlockWriter, kind: str = "p", list_tag: str = 
         out.flush_paragraph(kind, list_tag)
         return
     out.flush_paragraph(kind if kind != "li" else "p", list_tag)
-    for child in node.children:
-        if isinstance(child, Tag) and child.name in _BLOCK_TAGS and not _is_junk(child):
+    for child in _children(node):
+        if not isinstance(child, str) and child.tag in _BLOCK_TAGS and not _is_junk(child):
             out.flush_paragraph(kind, list_tag)
             _walk_blocks(child, out, kind, list_tag)
         else:
@@ -158,7 +170,7 @@ def _walk_blocks(node: Tag, out: _BlockWriter, kind: str = "p", list_tag: str = 
     out.flush_paragraph(kind, list_tag)
 
 
-def extract_blocks(container: Tag | None, base: str) -> list[Block]:
+def extract_blocks(container: HtmlElement | None, base: str) -> list[Block]:
     """The paragraphs of a body container, in order, without widgets, plugin tags or blanks."""
     if container is None:
         return []
@@ -169,7 +181,7 @@ def extract_blocks(container: Tag | None, base: str) -> list[Block]:
     after_image = False
     for block in out.blocks:
         lines = [(clean_ws(_PLUGIN_TAG.sub("", t)), _PLUGIN_TAG.sub("", h)) for t, h in block.lines]
-        lines = [(t, h) for t, h in lines if words(t)]
+        lines = [(t, h) for t, h in lines if _HAS_WORD.search(t) or words(t)]
         block = replace(block, lines=lines)
         # An image's caption is the short line in or right after the image's paragraph.
         if (block.has_image or after_image) and block.lines and _is_caption(block):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from lxml.html import HtmlElement
 
 # What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
 # address was, for readers without JavaScript (JLIB_HTML_CLOAKING).
@@ -40,17 +41,40 @@ def decode_cloak(script: str) -> tuple[str, str] | None:
     return address, parts.get("addy_text") or address
 
 
-def _cloak_target(script: Tag) -> Tag | None:
+def _is_element(node: Any) -> bool:
+    return isinstance(node.tag, str)  # not a comment or processing instruction
+
+
+def drop(node: HtmlElement) -> None:
+    """Remove an element but not the text after it (its tail), as a DOM removal would."""
+    parent = node.getparent()
+    if parent is None:
+        return
+    if node.tail:
+        previous = node.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + node.tail
+        else:
+            parent.text = (parent.text or "") + node.tail
+    parent.remove(node)
+
+
+def _replace(old: HtmlElement, new: HtmlElement) -> None:
+    new.tail, old.tail = old.tail, None
+    old.getparent().replace(old, new)
+
+
+def _cloak_target(script: HtmlElement) -> HtmlElement | None:
     """The `<span id="cloak…">` a Joomla 3.5+ cloaking script fills, if it stands just before it."""
-    match = re.search(r"getElementById\('(cloak[0-9a-f]+)'\)", script.string or "")
+    match = re.search(r"getElementById\('(cloak[0-9a-f]+)'\)", script.text or "")
     if match:
-        span = script.find_previous_sibling("span", id=match.group(1))
-        if span is not None:
-            return span
+        for sibling in script.itersiblings(preceding=True):
+            if sibling.tag == "span" and sibling.get("id") == match.group(1):
+                return sibling
     return None
 
 
-def uncloak_emails(container: Tag) -> int:
+def uncloak_emails(container: HtmlElement) -> int:
     """Put every cloaked address back as a mailto link, and drop the cloaking notice.
 
     Joomla 3.0-3.4 write the link with document.write and hide the notice with a second script;
@@ -58,47 +82,42 @@ def uncloak_emails(container: Tag) -> int:
     reader of the page sees the address, so the report carries the address.
     """
     found = 0
-    soup = _soup_of(container)
-    for script in list(container.find_all("script")):
-        decoded = decode_cloak(script.string or "")
+    for script in list(container.iter("script")):
+        decoded = decode_cloak(script.text or "")
         if decoded is None:
-            if CLOAKING_TEXT.split(".")[0] in (script.string or ""):
-                script.decompose()  # the older notice, written by its own script
+            if CLOAKING_TEXT.split(".")[0] in (script.text or ""):
+                drop(script)  # the older notice, written by its own script
             continue
         address, text = decoded
-        link = soup.new_tag("a", href=f"mailto:{address}")
-        link.string = text
+        link = script.makeelement("a", {"href": f"mailto:{address}"})
+        link.text = text
         target = _cloak_target(script)
         if target is not None:
-            target.replace_with(link)
-            script.decompose()
+            _replace(target, link)
+            drop(script)
         else:
-            script.replace_with(link)
+            _replace(script, link)
         found += 1
     # A notice left without its script (a template that printed it as text) says nothing.
-    for text in list(container.find_all(string=re.compile(re.escape(CLOAKING_TEXT[:40])))):
-        text.replace_with(text.replace(CLOAKING_TEXT, ""))
+    for node in container.iter():
+        if node.text and CLOAKING_TEXT[:40] in node.text:
+            node.text = node.text.replace(CLOAKING_TEXT, "")
+        if node is not container and node.tail and CLOAKING_TEXT[:40] in node.tail:
+            node.tail = node.tail.replace(CLOAKING_TEXT, "")
     return found
 
 
-def drop_modules(container: Tag) -> int:
+def drop_modules(container: HtmlElement) -> int:
     """Remove modules that a {loadposition} tag rendered inside the text."""
-    modules = [node for node in container.find_all(True)
-               if set(node.get("class") or []) & set(MODULE_CLASSES)
-               or str(node.get("id") or "").startswith("k2ModuleBox")]
+    modules = [node for node in container.iterdescendants() if _is_element(node) and (
+        set((node.get("class") or "").split()) & set(MODULE_CLASSES)
+        or (node.get("id") or "").startswith("k2ModuleBox"))]
     for node in modules:
-        if not node.decomposed:
-            node.decompose()
+        drop(node)  # a module inside a dropped one goes with it; dropping it again changes nothing here
     return len(modules)
 
 
-def _soup_of(node: Tag) -> BeautifulSoup:
-    while node.parent is not None:
-        node = node.parent
-    return node  # type: ignore[return-value]
-
-
-def expand_plugins(container: Tag | None) -> None:
+def expand_plugins(container: HtmlElement | None) -> None:
     """Undo what content plugins did to a body container, in place."""
     if container is None:
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from scraper.text import clean_ws
@@ -84,10 +85,12 @@ class Block:
     list_tag: str = "ul"
     has_image: bool = False
 
-    @property
+    # Cached: the stages ask for a block's text many times. A block's lines are never changed in
+    # place (a stage that changes them makes a new Block with dataclasses.replace).
+    @cached_property
     def text(self) -> str:
         return clean_ws(" ".join(t for t, _ in self.lines))
 
-    @property
+    @cached_property
     def html(self) -> str:
         return " ".join(h for _, h in self.lines if h.strip()).strip()

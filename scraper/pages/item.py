@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bs4 import Tag
+from lxml.html import HtmlElement
 from parsel import Selector
 
 from scraper.pages.common import (
     base_url,
     first_match,
     make_selector,
-    make_soup,
     title_text,
     visible_text,
 )
@@ -33,8 +32,8 @@ class ItemPage:
     k2_author: str | None = None  # what K2 prints for the author ("Written by X", the author block)
     canonical: str | None = None
     base: str = ""
-    intro: Tag | None = None
-    fulltext: Tag | None = None
+    intro: HtmlElement | None = None  # lxml elements of the page's own tree (cleaning changes them)
+    fulltext: HtmlElement | None = None
 
 
 _WRITTEN_BY = re.compile(r"^written by\s*:?\s*", re.I)
@@ -61,9 +60,7 @@ def parse_item(html: str, url: str) -> ItemPage:
         m = re.search(r"Published in\s+(.+?)\s*$", visible_text(first_match(view, ".itemCategory")))
         category = m.group(1) if m else None
     hits_match = re.search(r"\d[\d,.]*", visible_text(first_match(view, ".itemHits")))
-    # Only the body containers go through BeautifulSoup; the rest of the page is chrome.
-    intro_html, full_html = view.css(".itemIntroText").get(), view.css(".itemFullText").get()
-    body = make_soup(f"<div>{intro_html or ''}{full_html or ''}</div>")
+    intro, fulltext = first_match(view, ".itemIntroText"), first_match(view, ".itemFullText")
     return ItemPage(
         is_k2_item=True,
         title=title_text(first_match(view, ".itemTitle")) or None,
@@ -74,6 +71,6 @@ def parse_item(html: str, url: str) -> ItemPage:
         k2_author=_k2_author(view),
         canonical=canonical,
         base=base,
-        intro=body.select_one(".itemIntroText"),
-        fulltext=body.select_one(".itemFullText"),
+        intro=intro.root if intro is not None else None,
+        fulltext=fulltext.root if fulltext is not None else None,
     )
