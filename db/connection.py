@@ -51,7 +51,21 @@ def write(db: Database) -> Iterator[Database]:
     A deferred transaction that reads before it writes fails at once with "database is
     locked" when another connection writes meanwhile; asking for the lock up front makes it
     wait (busy_timeout) instead, so a writer elsewhere delays the crawl but never loses a row.
+    Nested in another write, it is a savepoint of that transaction.
     """
+    if db.conn.in_transaction:
+        # Inside a caller's transaction (a batch of writes): a savepoint, so this part alone
+        # can be undone and the batch commits once.
+        db.execute("SAVEPOINT caci_write")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO caci_write")
+            db.execute("RELEASE caci_write")
+            raise
+        else:
+            db.execute("RELEASE caci_write")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

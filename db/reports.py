@@ -71,7 +71,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
             else:
                 report_id = known["id"]
                 _keep_version(db, known)
-                db["reports"].update(report_id, row)
+                _update(db, report_id, row, known)
                 status = "updated"
             _store_digest(db, report_id, report.get("digest_items"))
         else:
@@ -86,7 +86,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 changed = any(row[c] != existing[c] for c in CONTENT_COLUMNS) or row["url"] != existing["url"]
                 if existing["title"] != row["title"] or existing["body"] != row["body"]:
                     _keep_version(db, existing)
-                db["reports"].update(report_id, row)
+                _update(db, report_id, row, existing)
                 _store_digest(db, report_id, report.get("digest_items"))
             else:
                 changed = False
@@ -114,12 +114,32 @@ def _merged(old_json: str | None, new_json: str) -> str:
     return json.dumps(sorted({*json.loads(old_json or "[]"), *json.loads(new_json)}), ensure_ascii=False)
 
 
+def _update(db: Database, report_id: int, row: dict[str, Any], stored: dict[str, Any]) -> None:
+    """Write the columns of `row` that differ from the `stored` row (nothing if none does).
+
+    Plain SQL: sqlite-utils' Table.update reads the table's schema and the row again on every
+    call, which made it most of the cost of re-storing an unchanged archive.
+    """
+    changed = {column: value for column, value in row.items() if stored.get(column) != value}
+    if changed:
+        db.execute(f"update reports set {', '.join(f'[{c}] = ?' for c in changed)} where id = ?",
+                   [*changed.values(), report_id])
+
+
+_DIGEST_COLUMNS = tuple(TABLES["digest_items"]["columns"])
+
+
 def _store_digest(db: Database, report_id: int, pieces: list[dict[str, Any]] | None) -> None:
-    """Replace a report's digest pieces (a news digest page's short news items)."""
+    """Replace a report's digest pieces (a news digest page's short news items), if they changed."""
+    new = [tuple(({"report_id": report_id, "source": None} | piece).get(c) for c in _DIGEST_COLUMNS)
+           for piece in pieces or []]
+    marks = ", ".join("?" * len(_DIGEST_COLUMNS))
+    old = db.execute(f"select {', '.join(_DIGEST_COLUMNS)} from digest_items where report_id = ? order by position",
+                     [report_id]).fetchall()
+    if old == sorted(new, key=lambda piece: piece[_DIGEST_COLUMNS.index("position")]):
+        return
     db.execute("delete from digest_items where report_id = ?", [report_id])
-    db["digest_items"].insert_all(
-        ({"report_id": report_id, "source": None} | piece for piece in pieces or []),
-        columns=TABLES["digest_items"]["columns"])
+    db.conn.executemany(f"insert into digest_items ({', '.join(_DIGEST_COLUMNS)}) values ({marks})", new)
 
 
 def _keep_version(db: Database, old: dict[str, Any]) -> None:

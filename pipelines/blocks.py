@@ -81,6 +81,11 @@ class _BlockWriter:
         self._image = True
 
     def flush_paragraph(self, kind: str = "p", list_tag: str = "ul") -> None:
+        if len(self._lines) == 1 and not self._lines[0][0] and not self._image:
+            # Nothing collected (every block element flushes on entry and exit): only reset.
+            self._waiting = []
+            self._pending_breaks = 0
+            return
         lines = [(clean_ws("".join(t)), clean_ws("".join(h))) for t, h in self._lines]
         lines = [(t, h) for t, h in lines if t]
         if lines or self._image:

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from scraper.pages import decode_html
 
 logger = logging.getLogger(__name__)
 
+BATCH = 200
 OUTCOMES = ("changed", "unchanged", "newly stored", "still failing", "no longer clean", "damaged")
 
 
@@ -118,8 +120,11 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         else:
             pool, results = None, map(clean, archived)
         try:
-            for job, result in zip(archived, _progress(results, len(archived)), strict=True):
-                counts[_store(db, job, result, sections)] += 1
+            pairs = zip(archived, _progress(results, len(archived)), strict=True)
+            while chunk := list(islice(pairs, BATCH)):
+                with store.write(db):  # one commit per BATCH pages, not one per page
+                    for job, result in chunk:
+                        counts[_store(db, job, result, sections)] += 1
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)

@@ -26,17 +26,22 @@ _MONTH_DAY_YEAR = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?
 _NUMERIC_MDY = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
-# Characters that word processors leave where a plain space belongs, and ones that are invisible.
-_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
-# (A regex, not str.translate with a dict: translate looks up every character, ~30x slower here.)
+# Characters that are invisible (zero-width, BOM, soft hyphen): dropped. (A regex, not
+# str.translate with a dict: translate looks up every character, ~30x slower here.)
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def clean_ws(text: str | None) -> str:
-    """Collapse every run of (Unicode) white space to one space and strip the ends."""
+    """Collapse every run of (Unicode) white space to one space and strip the ends.
+
+    str.split() splits on exactly what str.isspace() calls space, no-break and the other
+    Unicode spaces word processors leave included, and is several times faster than a regex.
+    """
     if not text:
         return ""
-    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+    return " ".join(text.split())
 
 
 def words(text: str | None) -> list[str]:

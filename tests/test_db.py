@@ -318,3 +318,21 @@ def test_an_old_database_is_migrated_while_another_connection_writes(tmp_path):
     assert not MIGRATIONS.pending(database)
     assert [r["url"] for r in database.query("select url from failures")] == ["x"]
 
+
+
+def test_a_write_inside_a_batch_is_a_savepoint_undone_alone(tmp_path):
+    """Nested in a batch's transaction, a failed write is undone alone; the batch commits once."""
+    path = tmp_path / "c.db"
+    db = store.open_db(path)
+    with store.write(db):
+        db.execute("insert into failures (url, reason) values ('a', 'x')")
+        with pytest.raises(RuntimeError):
+            with store.write(db):
+                db.execute("insert into failures (url, reason) values ('b', 'x')")
+                raise RuntimeError("this page only")
+        with store.write(db):
+            db.execute("insert into failures (url, reason) values ('c', 'x')")
+        assert db.conn.in_transaction
+    assert not db.conn.in_transaction
+    other = store.open_db(path)
+    assert [r["url"] for r in other.query("select url from failures order by url")] == ["a", "c"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scraper.text import clean_ws, parse_byline, parse_date, title_key
 
@@ -68,9 +72,19 @@ def test_clean_ws():
     assert clean_ws(" a\u00a0\u00a0b\n\tc\u200b ") == "a b c"
 
 
+_REGEX_SPACES = re.compile(r"[\s\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(
+    " \t\n\r\x0b\x0c\x1c\x85\u00a0\u1680\u2000\u2007\u200a\u200b\u2028\u202f\u205f\u3000\ufeff\u00ad")))
+def test_clean_ws_is_the_regex_it_replaced(text):
+    """str.split() (the fast form) collapses exactly the spaces the earlier regex did."""
+    expected = _REGEX_SPACES.sub(" ", re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)).strip()
+    assert clean_ws(text) == expected
+
+
 # --- properties of the dedup key ----------------------------------------------------------------
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 WORD = st.text(alphabet=st.characters(whitelist_categories=["Lu", "Ll", "Nd"]), min_size=1, max_size=12)
 TITLES = st.lists(WORD, min_size=1, max_size=10)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
+from lxml import etree
 from parsel import Selector
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
@@ -60,8 +61,12 @@ VISIBLE_TEXT = f".//text()[not(ancestor::script or ancestor::style or ancestor::
 FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
 
 
+# Compiled once: lxml compiles an XPath string on every .xpath() call, and this one is long.
+_VISIBLE_TEXT = etree.XPath(VISIBLE_TEXT, smart_strings=False)
+
+
 def visible_text(node: Selector | None) -> str:
-    return clean_ws(" ".join(node.xpath(VISIBLE_TEXT).getall())) if node is not None else ""
+    return clean_ws(" ".join(_VISIBLE_TEXT(node.root))) if node is not None else ""
 
 
 def title_text(node: Selector | None) -> str:

@@ -11,6 +11,7 @@ from parsel import Selector
 from scraper.pages.common import (
     base_url,
     first_match,
+    has_class,
     make_selector,
     title_text,
     visible_text,
@@ -39,11 +40,34 @@ class ItemPage:
 _WRITTEN_BY = re.compile(r"^written by\s*:?\s*", re.I)
 
 
-def _k2_author(view: Selector) -> str | None:
+# The parts of item.php's output that carry data, by class.
+_PARTS = ("itemTitle", "itemDateCreated", "itemCategory", "itemHits", "itemTagsBlock", "itemAuthor",
+          "itemAuthorBlock", "itemIntroText", "itemFullText")
+_ANY_PART = ".//*[%s]" % " or ".join(has_class(c) for c in _PARTS)
+
+
+def _parts(view: Selector) -> dict[str, Selector]:
+    """The first element of each part in the view, found in one pass: a CSS query per part
+    walks the whole view (the article with it) each time, most of an item page's parsing."""
+    found: dict[str, Selector] = {}
+    for node in view.xpath(_ANY_PART):
+        for name in (node.attrib.get("class") or "").split():
+            if name in _PARTS:
+                found.setdefault(name, node)
+    return found
+
+
+def _k2_author(parts: dict[str, Selector]) -> str | None:
     """The author as item.php prints it: "Written by <a>Name</a>" in the header (the name alone
     when the item has a created_by_alias), else the extended author block's name."""
-    name = _WRITTEN_BY.sub("", visible_text(first_match(view, ".itemAuthor")))
-    return name or visible_text(first_match(view, ".itemAuthorBlock .itemAuthorName")) or None
+    name = _WRITTEN_BY.sub("", visible_text(parts.get("itemAuthor")))
+    block = parts.get("itemAuthorBlock")
+    return name or (visible_text(first_match(block, ".itemAuthorName")) if block is not None else "") or None
+
+
+def _within(parts: dict[str, Selector], part: str, css: str) -> list[Selector]:
+    node = parts.get(part)
+    return node.css(css) if node is not None else []
 
 
 def parse_item(html: str, url: str) -> ItemPage:
@@ -55,20 +79,21 @@ def parse_item(html: str, url: str) -> ItemPage:
     view = first_match(sel, "div.itemView")
     if view is None:
         return ItemPage(is_k2_item=False, canonical=canonical, base=base)
-    category = visible_text(first_match(view, ".itemCategory a")) or None
+    parts = _parts(view)
+    category = visible_text(next(iter(_within(parts, "itemCategory", "a")), None)) or None
     if category is None:
-        m = re.search(r"Published in\s+(.+?)\s*$", visible_text(first_match(view, ".itemCategory")))
+        m = re.search(r"Published in\s+(.+?)\s*$", visible_text(parts.get("itemCategory")))
         category = m.group(1) if m else None
-    hits_match = re.search(r"\d[\d,.]*", visible_text(first_match(view, ".itemHits")))
-    intro, fulltext = first_match(view, ".itemIntroText"), first_match(view, ".itemFullText")
+    hits_match = re.search(r"\d[\d,.]*", visible_text(parts.get("itemHits")))
+    intro, fulltext = parts.get("itemIntroText"), parts.get("itemFullText")
     return ItemPage(
         is_k2_item=True,
-        title=title_text(first_match(view, ".itemTitle")) or None,
-        created=parse_date(visible_text(first_match(view, ".itemDateCreated"))),
+        title=title_text(parts.get("itemTitle")) or None,
+        created=parse_date(visible_text(parts.get("itemDateCreated"))),
         category=category,
         hits=int(re.sub(r"\D", "", hits_match.group())) if hits_match else None,
-        tags=[t for t in (visible_text(a) for a in view.css(".itemTagsBlock .itemTags a")) if t],
-        k2_author=_k2_author(view),
+        tags=[t for t in (visible_text(a) for a in _within(parts, "itemTagsBlock", ".itemTags a")) if t],
+        k2_author=_k2_author(parts),
         canonical=canonical,
         base=base,
         intro=intro.root if intro is not None else None,
