@@ -9,46 +9,28 @@ process pool; what changed is stored by the crawl's own dedup upsert (the previo
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 import db as store
-from db.warc import DamagedRecord, read_response
-from pipelines.cleaning import _clean_or_fail, _die_with_parent
+from db.warc import DamagedRecord
+from pipelines.workers import cleaning_pool, reclean_page
 from scraper.archive import warc_folder
 from scraper.lock import LockedError, crawl_lock, lock_path
-from scraper.model import DRIFT_PREFIX, ListingEntry, PageFailure, RawPage, Report
-from scraper.pages import decode_html
+from scraper.model import DRIFT_PREFIX, PageFailure, Report
 
 logger = logging.getLogger(__name__)
 
 BATCH = 200
 OUTCOMES = ("changed", "unchanged", "newly stored", "still failing", "no longer clean", "damaged")
-
-
-def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord:
-    """One archived page cleaned again (in a worker): a Report, a PageFailure, or the damage."""
-    try:
-        response = read_response(Path(folder), job["warc_file"], job["offset"])
-    except DamagedRecord as exc:
-        return exc
-    page = RawPage(url=job["url"], html=decode_html(response.body, response.content_type),
-                   fetched_at=job["fetched_at"], status=response.status,
-                   # What the listing said, as far as the database knows: the report's own title and
-                   # date (the fallbacks it was stored with), or what the failure kept of its listing.
-                   listing=ListingEntry(job["url"], job["title"], job["published"]),
-                   section=job["category"], capture_id=job["capture_id"])
-    return _clean_or_fail(page, min_words)
 
 
 def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedRecord,
@@ -114,8 +96,7 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
         clean = partial(reclean_page, str(folder), min_words)
         if workers:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_die_with_parent)
+            pool = cleaning_pool(workers)
             results: Iterable[Any] = pool.map(clean, archived, chunksize=16)
         else:
             pool, results = None, map(clean, archived)

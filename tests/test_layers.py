@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("model and pure rules", ("scraper", "scraper.model", "scraper.text", "scraper.sections", "scraper.urls",
                               "scraper.settings")),
     ("page parsing", ("scraper.pages",)),
-    ("cleaning stages and storage", ("pipelines.blocks", "pipelines.byline", "pipelines.intro",
+    ("cleaning stages and storage", ("pipelines.workers", "pipelines.blocks", "pipelines.byline", "pipelines.intro",
                                      "pipelines.structure", "pipelines.plugins", "pipelines.render",
                                      "pipelines.report", "pipelines.generic", "pipelines.extract", "pipelines",
                                      "db")),

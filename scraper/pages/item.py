@@ -51,7 +51,7 @@ def _parts(view: Selector) -> dict[str, Selector]:
     walks the whole view (the article with it) each time, most of an item page's parsing."""
     found: dict[str, Selector] = {}
     for node in view.xpath(_ANY_PART):
-        for name in (node.attrib.get("class") or "").split():
+        for name in (node.root.get("class") or "").split():
             if name in _PARTS:
                 found.setdefault(name, node)
     return found

@@ -1,0 +1,83 @@
+"""Cleaning in worker processes: one page to a Report or a PageFailure, for the crawl and for reclean.
+
+Kept free of Scrapy, so a worker process starts in a third of the time (it imports this module,
+the cleaning stages and warcio, nothing of the crawler).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from db.warc import DamagedRecord, read_response
+from pipelines.extract import CleaningError, NotK2PageError, clean_page
+from scraper.model import ListingEntry, PageFailure, RawPage, Report
+from scraper.pages import decode_html
+
+logger = logging.getLogger(__name__)
+
+
+def cleaning_workers(setting: str | int | None) -> int:
+    """Worker processes for cleaning: "auto" leaves one core to Scrapy and uses the rest (≤ 2)."""
+    if setting in (None, "", "auto"):
+        return min(2, (os.cpu_count() or 1) - 1)
+    return max(0, int(setting))
+
+
+def die_with_parent() -> None:
+    """In a cleaning worker: be terminated when the crawler process dies, even by SIGKILL,
+    rather than linger (Linux's PR_SET_PDEATHSIG; elsewhere the pool's own shutdown does)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
+    """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
+    k2_markup: bool | None = True
+    try:
+        report = clean_page(item.html, item.url, item.listing, item.fetched_at, min_words, section=item.section)
+        report.capture_id = item.capture_id
+        return report
+    except NotK2PageError as exc:
+        reason, k2_markup = f"parse: {exc}", False
+    except CleaningError as exc:
+        reason = f"parse: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a bug must not lose the page: record it instead
+        logger.exception("Unexpected error cleaning %s", item.url)
+        reason, k2_markup = f"parse: internal error: {type(exc).__name__}: {exc}", None
+    listing = item.listing
+    return PageFailure(url=item.url, reason=reason, fetched_at=item.fetched_at,
+                       listing_title=listing.title if listing else None,
+                       listing_date=listing.published if listing else None, k2_markup=k2_markup)
+
+
+def cleaning_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the crawler process has threads, and a forked lock can hang.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent)
+
+
+def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord:
+    """One archived page cleaned again: a Report, a PageFailure, or the damage that stopped it.
+
+    `job` is a row of db.latest_captures: the capture's file and offset, and what the database
+    knows of the page's listing (a report's own title and date, the fallbacks it was stored
+    with, or what a failure kept of its listing).
+    """
+    try:
+        response = read_response(Path(folder), job["warc_file"], job["offset"])
+    except DamagedRecord as exc:
+        return exc
+    page = RawPage(url=job["url"], html=decode_html(response.body, response.content_type),
+                   fetched_at=job["fetched_at"], status=response.status,
+                   listing=ListingEntry(job["url"], job["title"], job["published"]),
+                   section=job["category"], capture_id=job["capture_id"])
+    return clean_or_fail(page, min_words)
