@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import replace
-
 from collections.abc import Iterator
-
-from lxml.html import HtmlElement
+from dataclasses import replace
 
 from pipelines.plugins import expand_plugins
 from scraper.model import Block
+from scraper.pages.common import Element
 from scraper.sections import SECTIONS
 from scraper.text import clean_ws, word_count, words
 from scraper.urls import join_url
@@ -96,7 +94,7 @@ class _BlockWriter:
         self._image = False
 
 
-def _children(node: HtmlElement) -> Iterator[HtmlElement | str]:
+def _children(node: Element) -> Iterator[Element | str]:
     """A node's content in document order: text, child elements, the text after each child.
     Comments and processing instructions are left out, the text after them is not."""
     if node.text:
@@ -108,7 +106,7 @@ def _children(node: HtmlElement) -> Iterator[HtmlElement | str]:
             yield child.tail
 
 
-def _is_junk(node: HtmlElement) -> bool:
+def _is_junk(node: Element) -> bool:
     if node.tag in _DROP_TAGS:
         return True
     if node.tag == "form":
@@ -120,7 +118,7 @@ def _is_junk(node: HtmlElement) -> bool:
     return bool(marker.strip()) and bool(_DROP_CLASS.search(marker))
 
 
-def _walk_inline(node: HtmlElement | str, out: _BlockWriter, kind: str, list_tag: str) -> None:
+def _walk_inline(node: Element | str, out: _BlockWriter, kind: str, list_tag: str) -> None:
     if isinstance(node, str):
         out.text(node, html_lib.escape(node, quote=False))
         return
@@ -153,7 +151,7 @@ def _walk_inline(node: HtmlElement | str, out: _BlockWriter, kind: str, list_tag
         out.text("", f"</{wrap}>")
 
 
-def _walk_blocks(node: HtmlElement, out: _BlockWriter, kind: str = "p", list_tag: str = "ul") -> None:
+def _walk_blocks(node: Element, out: _BlockWriter, kind: str = "p", list_tag: str = "ul") -> None:
     """Walk a block container: every block element ends the paragraph being collected."""
     name = node.tag
     if name == "blockquote":
@@ -175,7 +173,7 @@ def _walk_blocks(node: HtmlElement, out: _BlockWriter, kind: str = "p", list_tag
     out.flush_paragraph(kind, list_tag)
 
 
-def extract_blocks(container: HtmlElement | None, base: str) -> list[Block]:
+def extract_blocks(container: Element | None, base: str) -> list[Block]:
     """The paragraphs of a body container, in order, without widgets, plugin tags or blanks."""
     if container is None:
         return []

@@ -6,7 +6,7 @@ import html as html_lib
 import re
 from typing import Any
 
-from lxml.html import HtmlElement
+from scraper.pages.common import Element
 
 # What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
 # address was, for readers without JavaScript (JLIB_HTML_CLOAKING).
@@ -45,7 +45,7 @@ def _is_element(node: Any) -> bool:
     return isinstance(node.tag, str)  # not a comment or processing instruction
 
 
-def drop(node: HtmlElement) -> None:
+def drop(node: Element) -> None:
     """Remove an element but not the text after it (its tail), as a DOM removal would."""
     parent = node.getparent()
     if parent is None:
@@ -59,12 +59,12 @@ def drop(node: HtmlElement) -> None:
     parent.remove(node)
 
 
-def _replace(old: HtmlElement, new: HtmlElement) -> None:
+def _replace(old: Element, new: Element) -> None:
     new.tail, old.tail = old.tail, None
     old.getparent().replace(old, new)
 
 
-def _cloak_target(script: HtmlElement) -> HtmlElement | None:
+def _cloak_target(script: Element) -> Element | None:
     """The `<span id="cloak…">` a Joomla 3.5+ cloaking script fills, if it stands just before it."""
     match = re.search(r"getElementById\('(cloak[0-9a-f]+)'\)", script.text or "")
     if match:
@@ -74,7 +74,7 @@ def _cloak_target(script: HtmlElement) -> HtmlElement | None:
     return None
 
 
-def uncloak_emails(container: HtmlElement) -> int:
+def uncloak_emails(container: Element) -> int:
     """Put every cloaked address back as a mailto link, and drop the cloaking notice.
 
     Joomla 3.0-3.4 write the link with document.write and hide the notice with a second script;
@@ -107,7 +107,7 @@ def uncloak_emails(container: HtmlElement) -> int:
     return found
 
 
-def drop_modules(container: HtmlElement) -> int:
+def drop_modules(container: Element) -> int:
     """Remove modules that a {loadposition} tag rendered inside the text."""
     modules = [node for node in container.iterdescendants() if _is_element(node) and (
         set((node.get("class") or "").split()) & set(MODULE_CLASSES)
@@ -117,7 +117,7 @@ def drop_modules(container: HtmlElement) -> int:
     return len(modules)
 
 
-def expand_plugins(container: HtmlElement | None) -> None:
+def expand_plugins(container: Element | None) -> None:
     """Undo what content plugins did to a body container, in place."""
     if container is None:
         return

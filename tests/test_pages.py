@@ -6,7 +6,7 @@ import pytest
 from scrapy.http import HtmlResponse
 
 from scraper.pages import decode_html, parse_item, parse_listing
-from tests.conftest import SITE
+from tests.conftest import SITE, fixture_html
 
 ORIGIN = "https://www.cacianalyst.org"
 
@@ -70,3 +70,16 @@ def test_bytes_decode_exactly_as_scrapy_decodes_a_response(body, content_type):
     """A page read back from the archive must clean as it did in the crawl: same text."""
     response = HtmlResponse("http://x/", body=body, headers={"Content-Type": content_type} if content_type else {})
     assert decode_html(body, content_type) == response.text
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in SITE.glob("*.html")))
+def test_visible_text_is_the_xpath_it_replaced(name):
+    """The Python walk gives, for every element of every sample page, what VISIBLE_TEXT selects."""
+    from scraper.pages.common import VISIBLE_TEXT, compiled, parse_html, visible_text
+    from scraper.text import clean_ws
+
+    root = parse_html(fixture_html(name))
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    assert len(elements) > 20
+    for element in elements:
+        assert visible_text(element) == clean_ws(" ".join(compiled(VISIBLE_TEXT)(element)))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 from lxml import etree
 from parsel import Selector
+from parsel.csstranslator import HTMLTranslator
+from parsel.selector import create_root_node
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
 from scraper.text import clean_ws
@@ -38,42 +43,104 @@ def make_soup(html: str) -> BeautifulSoup:
 
 
 def make_selector(html: str) -> Selector:
-    # parsel (lxml) finds things ~20x faster than a BeautifulSoup tree is built; BeautifulSoup is
-    # kept for the article body alone, where its tree walk is what the cleaner is written in.
     return Selector(text=html or "<html></html>")
 
 
-def base_url(sel: Selector, url: str) -> str:
+def parse_html(html: str) -> Element:
+    """The page's lxml tree, parsed exactly as parsel parses it, but with lxml's plain elements:
+    lxml.html's element classes cost a class lookup for every element Python touches."""
+    return create_root_node(html or "<html></html>", etree.HTMLParser)
+
+
+Element = etree._Element
+Node = Selector | Element  # page objects query parsel selectors or lxml elements
+
+
+def _element(node: Node) -> Element:
+    return node.root if isinstance(node, Selector) else node
+
+
+# Compiled once each: lxml compiles an XPath string on every .xpath() call, which was most of the
+# cost of reading an item page's header.
+@lru_cache(maxsize=None)
+def compiled(xpath: str) -> etree.XPath:
+    return etree.XPath(xpath, smart_strings=False)
+
+
+@lru_cache(maxsize=None)
+def _css(css: str) -> etree.XPath:
+    return compiled(_TRANSLATOR.css_to_xpath(css))  # as parsel's Selector.css translates it
+
+
+_TRANSLATOR = HTMLTranslator()
+
+
+def select(node: Node, css: str) -> list[Any]:
+    """What `css` selects under `node` (parsel's CSS, ::attr() and ::text included), as lxml gives it."""
+    return _css(css)(_element(node))
+
+
+def first(node: Node | None, css: str) -> Any:
+    if node is None:
+        return None
+    found = select(node, css)
+    return found[0] if found else None
+
+
+def base_url(sel: Node, url: str) -> str:
     """The URL relative links resolve against: `<base href>` if the page has one."""
-    return join_url(url, sel.css("base::attr(href)").get()) or url
+    return join_url(url, first(sel, "base::attr(href)")) or url
 
 
-# Text a reader sees: never a script's or style's, never K2's "Edit item" link (shown to editors)
-# or the "Featured" flag (<span><sup>Featured</sup></span>) that item.php puts inside the title.
 def has_class(name: str) -> str:
     """An XPath test for a class, in XPath itself: parsel's has-class() calls back into Python
     for every node it tests, which made these tests most of an item page's parsing time."""
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
+# Text a reader sees: never a script's or style's, never K2's "Edit item" link (shown to editors)
+# or the "Featured" flag (<span><sup>Featured</sup></span>) that item.php puts inside the title.
 EDIT_LINK = f"ancestor::*[{has_class('itemEditLink')} or {has_class('catItemEditLink')}]"
 VISIBLE_TEXT = f".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or {EDIT_LINK})]"
 FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
 
 
-# Compiled once: lxml compiles an XPath string on every .xpath() call, and this one is long.
-_VISIBLE_TEXT = etree.XPath(VISIBLE_TEXT, smart_strings=False)
+_HIDDEN_TAGS = frozenset(("script", "style", "noscript"))
+_EDIT_LINKS = frozenset(("itemEditLink", "catItemEditLink"))
 
 
-def visible_text(node: Selector | None) -> str:
-    return clean_ws(" ".join(_VISIBLE_TEXT(node.root))) if node is not None else ""
+def _hidden(element: Element) -> bool:
+    return element.tag in _HIDDEN_TAGS or not _EDIT_LINKS.isdisjoint((element.get("class") or "").split())
 
 
-def title_text(node: Selector | None) -> str:
+def _visible_pieces(element: Element, out: list[str]) -> None:
+    if element.text:
+        out.append(element.text)
+    for child in element:
+        if isinstance(child.tag, str) and not _hidden(child):
+            _visible_pieces(child, out)
+        if child.tail:  # the text after a hidden element or a comment is seen
+            out.append(child.tail)
+
+
+def visible_text(node: Node | None) -> str:
+    """The text of VISIBLE_TEXT's nodes, walked in Python: the XPath tests every ancestor of
+    every text node, several times the cost of one walk that skips hidden subtrees."""
+    if node is None:
+        return ""
+    element = _element(node)
+    if any(_hidden(e) for e in (element, *element.iterancestors())):
+        return ""
+    pieces: list[str] = []
+    _visible_pieces(element, pieces)
+    return clean_ws(" ".join(pieces))
+
+
+def title_text(node: Node | None) -> str:
     """A K2 title element's own text: the title, without what the template adds around it."""
     if node is None:
         return ""
-    flags = {clean_ws(" ".join(f.xpath(".//text()").getall())) for f in node.xpath(FEATURED_FLAG)}
+    flags = {clean_ws(" ".join(compiled(".//text()")(f))) for f in compiled(FEATURED_FLAG)(_element(node))}
     text = visible_text(node)
     for flag in flags:  # the flag stands at the end of the title element
         if flag and text.endswith(flag) and text != flag:
