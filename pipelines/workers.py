@@ -73,7 +73,7 @@ def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | P
     with, or what a failure kept of its listing).
     """
     try:
-        response = read_response(Path(folder), job["warc_file"], job["offset"])
+        response = read_response(Path(folder), job["warc_file"], job["offset"], job["length"])
     except DamagedRecord as exc:
         return exc
     page = RawPage(url=job["url"], html=decode_html(response.body, response.content_type),

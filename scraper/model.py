@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
@@ -56,7 +56,8 @@ class Report:
     capture_id: int | None = None  # the archived response this report was cleaned from
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields as a dict (a shallow copy: asdict's deep copy was a third of storing a report)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 # How the reason of a page that failed because the site drifted starts: such pages are retried

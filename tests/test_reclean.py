@@ -191,3 +191,27 @@ def test_read_response_names_the_file_and_offset_of_a_truncated_record(archived)
     path.write_bytes(path.read_bytes()[:capture["offset"] + capture["length"] // 2])
     with pytest.raises(DamagedRecord, match=f"at offset {capture['offset']}"):
         read_response(path.parent, capture["warc_file"], capture["offset"])
+
+
+def test_the_direct_read_of_a_plain_record_equals_warcio_s(archived):
+    captures = list(Database(archived).query("select * from captures order by id"))
+    folder = archived.parent / "warc"
+    assert len(captures) > 30
+    for capture in captures:
+        direct = read_response(folder, capture["warc_file"], capture["offset"], capture["length"])
+        assert direct == read_response(folder, capture["warc_file"], capture["offset"])
+        assert direct.url == capture["url"] and direct.status == capture["status"]
+
+
+def test_a_record_whose_payload_no_longer_matches_its_digest_is_damaged(archived):
+    """One flipped byte inside the page (the gzip member rewritten so it still inflates)."""
+    import gzip
+
+    capture = next(Database(archived).query("select * from captures where status = 200 order by id"))
+    path = archived.parent / "warc" / capture["warc_file"]
+    data = path.read_bytes()
+    start, end = capture["offset"], capture["offset"] + capture["length"]
+    record = gzip.decompress(data[start:end]).replace(b"</html>", b"</htmL>", 1)
+    path.write_bytes(data[:start] + gzip.compress(record) + data[end:])
+    with pytest.raises(DamagedRecord, match="digest"):
+        read_response(path.parent, capture["warc_file"], capture["offset"], len(gzip.compress(record)))
