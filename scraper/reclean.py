@@ -97,7 +97,7 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         clean = partial(reclean_page, str(folder), min_words)
         if workers:
             pool = cleaning_pool(workers)
-            results: Iterable[Any] = pool.map(clean, archived, chunksize=16)
+            results: Iterable[Any] = pool.map(clean, archived, chunksize=32)
         else:
             pool, results = None, map(clean, archived)
         try:

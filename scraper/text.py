@@ -66,6 +66,8 @@ def title_key(title: str | None) -> str:
     a key is itself whatever Unicode brings (compatibility letters can unfold in two steps).
     """
     text, previous = title or "", None
+    if text.isascii():  # nothing to fold but case: the same key, without the Unicode passes
+        return " ".join(re.findall(r"\w+", text.lower()))
     while text != previous:
         previous, text = text, _fold(text)
     return " ".join(re.findall(r"\w+", text))

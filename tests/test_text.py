@@ -134,3 +134,15 @@ def test_title_key_regressions_found_by_hypothesis(title):
     """Compatibility and dotted/dotless letters once gave a key whose key differed."""
     key = title_key(title)
     assert title_key(key) == key == title_key(title.upper()) == title_key(title.lower())
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+def test_title_key_s_ascii_shortcut_is_the_full_fold(title):
+    """An ASCII title keys as the Unicode folding would key it (the folding run on it by hand)."""
+    from scraper.text import _fold
+
+    text, previous = title, None
+    while text != previous:
+        previous, text = text, _fold(text)
+    assert title_key(title) == " ".join(re.findall(r"\w+", text))
