@@ -34,6 +34,8 @@ def drop_repeated_intro(intro: list[Block], full: list[Block]) -> list[Block]:
     full text does not repeat stays; where only some of its sentences are repeated, the others
     stay, so nothing of the article is lost.
     """
+    if not intro:
+        return intro
     full_words = f" {' '.join(words(' '.join(b.text for b in full)))} "
     if not full_words.strip():
         return intro

@@ -100,12 +100,14 @@ def has_class(name: str) -> str:
 
 # Text a reader sees: never a script's or style's, never K2's "Edit item" link (shown to editors)
 # or the "Featured" flag (<span><sup>Featured</sup></span>) that item.php puts inside the title.
-EDIT_LINK = f"ancestor::*[{has_class('itemEditLink')} or {has_class('catItemEditLink')}]"
+_IS_EDIT_LINK = f"{has_class('itemEditLink')} or {has_class('catItemEditLink')}"
+EDIT_LINK = f"ancestor::*[{_IS_EDIT_LINK}]"
 VISIBLE_TEXT = f".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or {EDIT_LINK})]"
 FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
 
 
 _HIDDEN_TAGS = frozenset(("script", "style", "noscript"))
+_INSIDE_HIDDEN = f"boolean(ancestor-or-self::*[self::script or self::style or self::noscript or {_IS_EDIT_LINK}])"
 _EDIT_LINKS = frozenset(("itemEditLink", "catItemEditLink"))
 
 
@@ -129,7 +131,7 @@ def visible_text(node: Node | None) -> str:
     if node is None:
         return ""
     element = _element(node)
-    if any(_hidden(e) for e in (element, *element.iterancestors())):
+    if compiled(_INSIDE_HIDDEN)(element):
         return ""
     pieces: list[str] = []
     _visible_pieces(element, pieces)
