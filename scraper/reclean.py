@@ -89,29 +89,29 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
             since: str | None = None) -> tuple[Counter[str], int]:
     """Re-clean into the database at `db_path`; the count of each outcome, and the number of
     reports and failures with no archived copy (stored before the archive existed)."""
-    db = store.open_db(db_path)
+    pool = cleaning_pool(workers) if workers else None
     try:
-        jobs = list(store.latest_captures(db, sections, since))
-        archived = [job for job in jobs if job["warc_file"]]
-        counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
-        clean = partial(reclean_page, str(folder), min_words)
-        if workers:
-            pool = cleaning_pool(workers)
-            results: Iterable[Any] = pool.map(clean, archived, chunksize=32)
-        else:
-            pool, results = None, map(clean, archived)
+        if pool is not None:
+            for _ in range(workers):  # the workers start (and import) while the database is read
+                pool.submit(int)
+        db = store.open_db(db_path)
         try:
+            jobs = list(store.latest_captures(db, sections, since))
+            archived = [job for job in jobs if job["warc_file"]]
+            counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
+            clean = partial(reclean_page, str(folder), min_words)
+            results: Iterable[Any] = pool.map(clean, archived, chunksize=32) if pool else map(clean, archived)
             pairs = zip(archived, _progress(results, len(archived)), strict=True)
             while chunk := list(islice(pairs, BATCH)):
                 with store.write(db):  # one commit per BATCH pages, not one per page
                     for job, result in chunk:
                         counts[_store(db, job, result, sections)] += 1
+            return counts, len(jobs) - len(archived)
         finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-        return counts, len(jobs) - len(archived)
+            db.close()
     finally:
-        db.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None, since: str | None = None,

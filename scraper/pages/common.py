@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from bs4 import BeautifulSoup
 from charset_normalizer import from_bytes
 from lxml import etree
 from parsel import Selector
@@ -38,7 +37,11 @@ def decode_html(data: bytes, content_type: str | None = None) -> str:
     return html_to_unicode(f"charset={encoding}", data)[1]
 
 
-def make_soup(html: str) -> BeautifulSoup:
+def make_soup(html: str) -> Any:
+    """A BeautifulSoup tree, for the generic extractor alone (imported there: K2 pages, and the
+    worker processes that clean them, never need it)."""
+    from bs4 import BeautifulSoup
+
     return BeautifulSoup(html, "lxml")
 
 
