@@ -15,7 +15,7 @@ from db.connection import (
     write,
 )
 from db.captures import latest_captures, record_capture
-from db.reports import CONTENT_COLUMNS, report_urls, upsert_report
+from db.reports import CONTENT_COLUMNS, report_urls, stored_reports, unchanged, upsert_report
 from db.runs import (
     crawl_state,
     finish_crawl,
@@ -27,7 +27,8 @@ from db.schema import MIGRATIONS, TABLES, migrate
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
            "finish_crawl", "is_storage_fault", "latest_captures", "record_capture",
-           "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "upsert_report", "write"]
+           "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "stored_reports", "unchanged",
+           "upsert_report", "write"]
 
 # Database files this process has migrated: a crawl opens its database from several components,
 # and the migrations are consulted once, not on every open (a file replaced since is noticed by

@@ -24,7 +24,8 @@ _LATEST = "(select max(id) from captures where url = {url} and status = 200)"
 def latest_captures(db: Database, sections: list[str] | None = None,
                     since: str | None = None) -> Iterator[dict[str, Any]]:
     """Every report and every failure, each with its latest archived copy (capture columns are
-    null where the page was never archived): reports first, then failures, by URL.
+    null where the page was never archived): reports first, then failures, by URL. A report's
+    `fetched_at` is its own (when it was last seen), a failure's the capture's.
 
     `sections` (section names) keeps the reports of those sections, and every failure (a page
     that failed has no section yet); `since` (YYYY-MM-DD) keeps reports published on or after it
@@ -41,14 +42,14 @@ def latest_captures(db: Database, sections: list[str] | None = None,
         params.append(since)
     yield from db.query(f"""
         select 'report' as kind, r.id as report_id, r.url, r.title, r.published, r.category,
-               null as reason, r.fetched_at as row_fetched_at,
-               c.id as capture_id, c.warc_file, c."offset", c.length, c.fetched_at
+               null as reason, c.id as capture_id, c.warc_file, c."offset", c.length,
+               coalesce(r.fetched_at, c.fetched_at) as fetched_at
         from reports r
         left join captures c on c.id = coalesce({_LATEST.format(url='r.url')}, r.capture_id)
         where {' and '.join(where)} order by r.url""", params)
     yield from db.query(f"""
         select 'failure' as kind, null as report_id, f.url, f.listing_title as title,
-               f.listing_date as published, null as category, f.reason, null as row_fetched_at,
+               f.listing_date as published, null as category, f.reason,
                c.id as capture_id, c.warc_file, c."offset", c.length, c.fetched_at
         from failures f left join captures c on c.id = {_LATEST.format(url='f.url')}
         where ? is null or f.listing_date is null or f.listing_date >= ?

@@ -104,6 +104,25 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
     return status
 
 
+def stored_reports(db: Database) -> dict[int, dict[str, Any]]:
+    """Every stored report's row by id, with `digest_pieces`: how many digest pieces it has."""
+    return {row["id"]: row for row in db.query(
+        "select r.*, (select count(*) from digest_items d where d.report_id = r.id) as digest_pieces "
+        "from reports r")}
+
+
+def unchanged(report: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether upserting `report` over its `stored` row (from stored_reports) would change
+    nothing at all: every column equal, and no digest pieces on either side (those are compared
+    by the upsert itself)."""
+    if report.get("digest_items") or stored["digest_pieces"]:
+        return False
+    row = _row(report)
+    if row["capture_id"] is None:
+        del row["capture_id"]
+    return all(stored[column] == value for column, value in row.items())
+
+
 def _downgrade(existing: dict[str, Any], row: dict[str, Any]) -> bool:
     """A generic extraction never overwrites what K2's own markup gave (a page of a drifted site)."""
     return existing["extraction"] == "k2" and row["extraction"] != "k2"

@@ -13,6 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from db.reports import unchanged
 from db.warc import DamagedRecord, read_response
 from pipelines.extract import CleaningError, NotK2PageError, clean_page
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
@@ -65,8 +66,10 @@ def cleaning_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=die_with_parent)
 
 
-def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord:
-    """One archived page cleaned again: a Report, a PageFailure, or the damage that stopped it.
+def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord | None:
+    """One archived page cleaned again: a Report, a PageFailure, the damage that stopped it, or
+    None where the report's `stored` row is already exactly what storing it would write (most
+    pages of a re-clean: the process that writes then has nothing to do for them).
 
     `job` is a row of db.latest_captures: the capture's file and offset, and what the database
     knows of the page's listing (a report's own title and date, the fallbacks it was stored
@@ -80,4 +83,7 @@ def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | P
                    fetched_at=job["fetched_at"], status=response.status,
                    listing=ListingEntry(job["url"], job["title"], job["published"]),
                    section=job["category"], capture_id=job["capture_id"])
-    return clean_or_fail(page, min_words)
+    result = clean_or_fail(page, min_words)
+    if isinstance(result, Report) and job.get("stored") and unchanged(result.to_dict(), job["stored"]):
+        return None
+    return result

@@ -33,9 +33,11 @@ BATCH = 200
 OUTCOMES = ("changed", "unchanged", "newly stored", "still failing", "no longer clean", "damaged")
 
 
-def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedRecord,
+def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedRecord | None,
            sections: list[str] | None) -> str:
     """Keep one result by the crawl's rules; which of OUTCOMES it was."""
+    if result is None:  # the worker found the stored row exactly as it would store it
+        return "unchanged"
     if isinstance(result, DamagedRecord):
         logger.warning("Damaged WARC record, skipped (%s): %s", job["url"], result)
         return "damaged"
@@ -49,8 +51,6 @@ def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedR
         drifted = job["reason"].startswith(DRIFT_PREFIX) and result.extraction != "k2"
         if drifted or (sections and result.category not in sections):
             return "still failing"
-    else:
-        result.fetched_at = job["row_fetched_at"] or result.fetched_at  # when it was last seen, kept
     status = store.upsert_report(db, result.to_dict())
     if job["kind"] == "failure":
         return "newly stored"
@@ -98,6 +98,9 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         try:
             jobs = list(store.latest_captures(db, sections, since))
             archived = [job for job in jobs if job["warc_file"]]
+            stored = store.stored_reports(db)
+            for job in archived:  # so a worker can tell an unchanged report without the database
+                job["stored"] = stored.get(job["report_id"])
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
             clean = partial(reclean_page, str(folder), min_words)
             results: Iterable[Any] = pool.map(clean, archived, chunksize=32) if pool else map(clean, archived)
