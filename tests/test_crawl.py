@@ -128,3 +128,21 @@ def test_a_site_that_answers_503_is_unreachable(tmp_path):
     assert result.returncode == 3
     assert "the site cannot be reached" in result.stderr.strip().splitlines()[-1]
     assert "HTTP 503" in result.stderr.strip().splitlines()[-1]
+
+
+def test_no_spider_callback_is_a_generator_that_returns_a_value():
+    """What Scrapy's WARN_ON_GENERATOR_RETURN_VALUE would check on every response (turned off
+    in the settings for its cost), checked here once for every callback of every spider."""
+    import inspect
+
+    from scrapy.spiderloader import SpiderLoader
+    from scrapy.utils.misc import is_generator_with_return_value
+
+    from tests.conftest import project_crawler
+
+    loader = SpiderLoader.from_settings(project_crawler().settings)
+    callbacks = [method for name in loader.list()
+                 for _, method in inspect.getmembers(loader.load(name), inspect.isfunction)
+                 if inspect.isgeneratorfunction(method)]
+    assert len(callbacks) >= 3  # parse_listing, parse_item, on_error at least
+    assert not [c.__qualname__ for c in callbacks if is_generator_with_return_value(c)]
