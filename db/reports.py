@@ -64,7 +64,9 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 [row["url"]]), None)
             if known is None:
                 row["first_seen"] = when
-                report_id = db["reports"].insert(row).last_pk
+                report_id = db.execute(
+                    f"insert into reports ({', '.join(f'[{c}]' for c in row)}) values ({', '.join('?' * len(row))})",
+                    list(row.values())).lastrowid
                 status = "inserted"
             elif _downgrade(known, row):
                 return "unchanged"

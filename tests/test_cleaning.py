@@ -11,7 +11,7 @@ from pipelines.extract import CleaningError, clean_page
 from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
-from scraper.pages.common import make_selector
+from scraper.pages.common import first, parse_html
 from tests.conftest import SITE, body_f1, expected_pages, fixture_html, project_crawler
 
 ORIGIN = "https://www.cacianalyst.org"
@@ -115,8 +115,8 @@ def test_empty_and_body_less_pages_raise():
 
 
 def blocks(html: str):
-    """The blocks of a body container holding `html`, parsed as an item page's is (parsel, lxml)."""
-    return extract_blocks(make_selector(f"<div>{html}</div>").css("body > div")[0].root, ORIGIN)
+    """The blocks of a body container holding `html`, parsed as an item page's is."""
+    return extract_blocks(first(parse_html(f"<div>{html}</div>"), "body > div"), ORIGIN)
 
 
 def test_blocks_split_br_br_and_drop_widgets_and_blanks():

@@ -1,4 +1,4 @@
-"""What both page objects use: decoding, parsel selectors, visible text, titles."""
+"""What both page objects use: decoding, the lxml tree, compiled queries, visible text, titles."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from charset_normalizer import from_bytes
 from lxml import etree
-from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 from parsel.selector import create_root_node
 from w3lib.encoding import html_to_unicode, resolve_encoding
@@ -45,22 +44,13 @@ def make_soup(html: str) -> Any:
     return BeautifulSoup(html, "lxml")
 
 
-def make_selector(html: str) -> Selector:
-    return Selector(text=html or "<html></html>")
+Element = etree._Element
 
 
 def parse_html(html: str) -> Element:
     """The page's lxml tree, parsed exactly as parsel parses it, but with lxml's plain elements:
     lxml.html's element classes cost a class lookup for every element Python touches."""
     return create_root_node(html or "<html></html>", etree.HTMLParser)
-
-
-Element = etree._Element
-Node = Selector | Element  # page objects query parsel selectors or lxml elements
-
-
-def _element(node: Node) -> Element:
-    return node.root if isinstance(node, Selector) else node
 
 
 # Compiled once each: lxml compiles an XPath string on every .xpath() call, which was most of the
@@ -78,19 +68,19 @@ def _css(css: str) -> etree.XPath:
 _TRANSLATOR = HTMLTranslator()
 
 
-def select(node: Node, css: str) -> list[Any]:
+def select(node: Element, css: str) -> list[Any]:
     """What `css` selects under `node` (parsel's CSS, ::attr() and ::text included), as lxml gives it."""
-    return _css(css)(_element(node))
+    return _css(css)(node)
 
 
-def first(node: Node | None, css: str) -> Any:
+def first(node: Element | None, css: str) -> Any:
     if node is None:
         return None
     found = select(node, css)
     return found[0] if found else None
 
 
-def base_url(sel: Node, url: str) -> str:
+def base_url(sel: Element, url: str) -> str:
     """The URL relative links resolve against: `<base href>` if the page has one."""
     return join_url(url, first(sel, "base::attr(href)")) or url
 
@@ -128,12 +118,12 @@ def _visible_pieces(element: Element, out: list[str]) -> None:
             out.append(child.tail)
 
 
-def visible_text(node: Node | None) -> str:
+def visible_text(node: Element | None) -> str:
     """The text of VISIBLE_TEXT's nodes, walked in Python: the XPath tests every ancestor of
     every text node, several times the cost of one walk that skips hidden subtrees."""
     if node is None:
         return ""
-    element = _element(node)
+    element = node
     if compiled(_INSIDE_HIDDEN)(element):
         return ""
     pieces: list[str] = []
@@ -141,11 +131,11 @@ def visible_text(node: Node | None) -> str:
     return clean_ws(" ".join(pieces))
 
 
-def title_text(node: Node | None) -> str:
+def title_text(node: Element | None) -> str:
     """A K2 title element's own text: the title, without what the template adds around it."""
     if node is None:
         return ""
-    flags = {clean_ws(" ".join(compiled(".//text()")(f))) for f in compiled(FEATURED_FLAG)(_element(node))}
+    flags = {clean_ws(" ".join(compiled(".//text()")(f))) for f in compiled(FEATURED_FLAG)(node)}
     text = visible_text(node)
     for flag in flags:  # the flag stands at the end of the title element
         if flag and text.endswith(flag) and text != flag:
@@ -153,6 +143,3 @@ def title_text(node: Node | None) -> str:
     return text
 
 
-def first_match(sel: Selector, css: str) -> Selector | None:
-    found = sel.css(css)
-    return found[0] if found else None

@@ -8,9 +8,11 @@ from scraper.model import ListingEntry
 from scraper.pages.common import (
     EDIT_LINK,
     base_url,
-    first_match,
+    compiled,
+    first,
     has_class,
-    make_selector,
+    parse_html,
+    select,
     title_text,
     visible_text,
 )
@@ -36,39 +38,42 @@ _CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or anc
                  "@id='aside'", "starts-with(@id, 'k2ModuleBox')"]))
 
 
+_TITLE_LINK = (f".//*[{has_class('catItemTitle')} or {has_class('tagItemTitle')}]"
+               f"//a[@href][not({EDIT_LINK})]")
+
+
 def parse_listing(html: str, url: str) -> ListingPage:
     """Report entries and pagination links of a K2 category (or tag) page; links absolute."""
-    sel = make_selector(html)
-    base = base_url(sel, url)
-    view = first_match(sel, _LISTING_VIEWS)
+    root = parse_html(html)
+    base = base_url(root, url)
+    view = first(root, _LISTING_VIEWS)
     page = ListingPage(is_k2_listing=view is not None)
     seen: set[str] = set()
-    for block in (view.css(_BLOCKS) if view is not None else []):
-        title_node = first_match(block, ".catItemTitle, .tagItemTitle")
+    for block in (select(view, _BLOCKS) if view is not None else []):
+        title_node = first(block, ".catItemTitle, .tagItemTitle")
         # The title links to the item unless catItemTitleLinked is off; "Read more..." then does.
-        titled = block.xpath(f".//*[{has_class('catItemTitle')} or {has_class('tagItemTitle')}]"
-                             f"//a[@href][not({EDIT_LINK})]")
-        link = titled[0] if titled else first_match(block, "a.k2ReadMore[href]")
+        titled = compiled(_TITLE_LINK)(block)
+        link = titled[0] if titled else first(block, "a.k2ReadMore[href]")
         if link is None:
             continue
-        href = join_url(base, link.attrib["href"])
+        href = join_url(base, link.get("href"))
         if href is None or href in seen:
             continue
         seen.add(href)
-        date_node = first_match(block, ".catItemDateCreated, .tagItemDateCreated")
+        date_node = first(block, ".catItemDateCreated, .tagItemDateCreated")
         page.entries.append(ListingEntry(href, title_text(title_node) or None,
-                                         parse_date(visible_text(date_node)) if date_node else None))
+                                         parse_date(visible_text(date_node)) if date_node is not None else None))
     if view is None:
         # Not K2's listing markup (a changed template): item links in the page's own content still
         # lead to reports, which are then judged page by page; links in modules never do.
-        for link in sel.xpath(f"//body//a[@href][not({_CHROME_ANCESTOR})]"):
-            href = join_url(base, link.attrib["href"])
+        for link in compiled(f"//body//a[@href][not({_CHROME_ANCESTOR})]")(root):
+            href = join_url(base, link.get("href"))
             if href and "/item/" in href and href not in seen:
                 seen.add(href)
                 page.entries.append(ListingEntry(href, visible_text(link) or None))
-    pager = sel.css(".k2Pagination a[href], .pagination a[href], a.pagenav[href]")
-    for link in pager or sel.css("a[href]"):
-        href = join_url(base, link.attrib["href"])
+    pager = select(root, ".k2Pagination a[href], .pagination a[href], a.pagenav[href]")
+    for link in pager or select(root, "a[href]"):
+        href = join_url(base, link.get("href"))
         if href and href not in page.page_links:
             page.page_links.append(href)
     return page
