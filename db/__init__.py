@@ -6,6 +6,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+from db.captures import latest_captures, record_capture
 from db.connection import (
     DatabaseError,
     check_database,
@@ -14,8 +15,13 @@ from db.connection import (
     is_storage_fault,
     write,
 )
-from db.captures import latest_captures, record_capture
-from db.reports import CONTENT_COLUMNS, report_urls, stored_reports, unchanged, upsert_report
+from db.reports import (
+    CONTENT_COLUMNS,
+    report_urls,
+    stored_reports,
+    unchanged,
+    upsert_report,
+)
 from db.runs import (
     crawl_state,
     finish_crawl,

@@ -125,7 +125,8 @@ def test_datasette_never_writes_to_the_database(crawled_db, tmp_path):
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
     ds = datasette(db_path)
     for path in ("/readonly/reports?_search=cotton", "/readonly/search?q=cotton", "/readonly/crawls",
-                 "/readonly/reports_per_year", "/-/dashboards/archive", "/readonly/reports/1"):
+                 "/readonly/reports_per_year", "/-/dashboards/archive?term=pipeline", "/readonly/reports/1",
+                 "/", "/readonly/search?q=cotton&section=Field+Reports", "/readonly/new_reports.atom"):
         get(ds, path)
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
     assert json.loads(get(ds, "/-/databases.json").text)[0]["is_mutable"] is True  # reads live data

@@ -13,6 +13,8 @@ from typing import Any
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
+from scraper.web import reader
+
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
 
@@ -66,12 +68,42 @@ def prepare_connection(conn: Any) -> None:
 
 @hookimpl
 def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
+    if database is None:  # the home page, which shows the archives served
+        return [STYLESHEET] if any(is_archive(datasette, name) for name in datasette.databases) else []
     return [STYLESHEET] if is_archive(datasette, database) else []
 
 
 @hookimpl
-def extra_template_vars(database: str | None, datasette: Any) -> dict[str, bool]:
-    return {"caci_archive": is_archive(datasette, database)}
+def extra_template_vars(template: str, database: str | None, table: str | None, view_name: str,
+                        request: Any, datasette: Any) -> Any:
+    async def template_vars() -> dict[str, Any]:
+        found: dict[str, Any] = {"caci_archive": is_archive(datasette, database)}
+        if view_name == "index":  # the home page: the archive(s) at a glance, then Datasette's list
+            found["caci_homes"] = [await reader.home_vars(datasette, name) for name in datasette.databases
+                                   if is_archive(datasette, name)]
+        elif found["caci_archive"] and view_name == "row" and table == "reports":
+            pk = request.url_vars.get("pks") if request else None
+            rows = await datasette.get_database(database).execute(
+                "select * from reports where id = :id", {"id": pk})
+            if rows.rows:
+                found |= await reader.report_vars(datasette, database, dict(rows.rows[0]))
+        return found
+
+    return template_vars
+
+
+@hookimpl
+def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
+    """`.bib` and `.ris` downloads of a report (or of any result with its title, date and URL)."""
+    def renderer(extension: str) -> dict[str, Any]:
+        return {
+            "extension": extension,
+            "render": lambda rows: reader.citations(extension, rows),
+            "can_render": lambda columns, database, datasette: (
+                is_archive(datasette, database) and reader.can_cite(columns)),
+        }
+
+    return [renderer("bib"), renderer("ris")]
 
 
 def lead_html(text: str) -> Markup:

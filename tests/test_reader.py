@@ -1,0 +1,122 @@
+"""The archive as researchers read it, in real Datasette over a crawled database: the home page,
+the search form, a report's page (related, cite, archived copy), an author, feeds, charts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+from urllib.parse import quote
+
+import pytest
+
+from tests.test_serve import DB, datasette, get, rows
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@pytest.fixture(scope="module")
+def ds(crawled_db):
+    return datasette(crawled_db)
+
+
+def report_id(ds, title: str) -> int:
+    [row] = rows(ds, f"/{DB}/reports.json?title__exact={quote(title)}&_shape=objects")
+    return row["id"]
+
+
+def test_home_page_has_a_search_box_and_the_archive_at_a_glance(ds, expected_crawl):
+    want = expected_crawl["reports"]
+    html = get(ds, "/").text
+    home = html[html.index('<section class="caci-home">'):html.index("</section>")]
+    assert f'action="/{DB}/search"' in home and 'name="q"' in home
+    assert f"{len(want)} reports" in home
+    assert f"Field Reports</a> — {len(want)} reports" in home
+    newest = max(want, key=lambda r: r["published"])
+    assert newest["title"].replace("'", "&#39;") in home
+    for year, count in Counter(int(r["published"][:4]) for r in want).items():
+        assert f"year_from={year}&amp;year_to={year}\">{year}</a></th><td><span class=\"caci-bar\"" in home
+    assert "new_reports.atom" in home and "/-/dashboards/archive" in home
+    assert "/caci/caci.css" in html and f'href="/{DB}"' in html  # Datasette's list still follows
+
+
+def test_search_form_filters_and_hides_the_sql(ds, expected_crawl):
+    html = get(ds, f"/{DB}/search?q=cotton").text
+    for field in ("q", "section", "year_from", "year_to", "author", "tag"):
+        assert f'name="{field}"' in html
+    assert "reports_fts match" not in html and "_show_sql=1" in html
+    assert "reports_fts match" in get(ds, f"/{DB}/search?q=cotton&_show_sql=1").text  # one click shows it
+    everything = rows(ds, f"/{DB}/search.json?q=the&_shape=objects")
+    assert len(everything) == len(expected_crawl["reports"])
+    years = sorted(r["published"][:4] for r in everything)
+    middle = years[len(years) // 2]
+    narrowed = rows(ds, f"/{DB}/search.json?q=the&year_from={middle}&year_to={middle}&_shape=objects")
+    assert narrowed and {r["published"][:4] for r in narrowed} == {middle}
+    tagged = Counter(t for r in expected_crawl["reports"] for t in r["tags"]).most_common(1)[0]
+    assert len(rows(ds, f"/{DB}/search.json?q=the&tag={quote(tagged[0])}&_shape=objects")) == tagged[1]
+    author = Counter(a for r in expected_crawl["reports"] for a in r["authors"]).most_common(1)[0]
+    assert len(rows(ds, f"/{DB}/search.json?q=the&author={quote(author[0])}&_shape=objects")) == author[1]
+    assert rows(ds, f"/{DB}/search.json?q=the&section=News+Digest&_shape=objects") == []
+
+
+def test_report_page_has_related_reports_a_citation_and_its_archived_copy(ds):
+    report = report_id(ds, "GEORGIA: SAAKASHVILI ALLIES REGROUP")
+    html = get(ds, f"/{DB}/reports/{report}").text
+    related = html[html.index('<section class="caci-related">'):html.index('<section class="caci-cite">')]
+    assert related.count("<li>") >= 1 and f"/{DB}/reports/{report}\"" not in related
+    assert "2012. “GEORGIA: SAAKASHVILI ALLIES REGROUP.” Central Asia-Caucasus Analyst" in html
+    assert f'/{DB}/reports/{report}.bib"' in html and f'/{DB}/reports/{report}.ris"' in html
+    assert "Archived copy: fetched" in html and f"/{DB}/captures/" in html
+    assert f'href="/{DB}/author?name=' in html and "tags__arraycontains=" in html
+
+
+def test_citations_download_as_bibtex_and_ris(ds):
+    report = report_id(ds, "GEORGIA: SAAKASHVILI ALLIES REGROUP")
+    bib = get(ds, f"/{DB}/reports/{report}.bib")
+    assert bib.headers["content-type"].startswith("application/x-bibtex")
+    assert "attachment" in bib.headers["content-disposition"]
+    assert bib.text.startswith("@article{") and "title = {{GEORGIA: SAAKASHVILI ALLIES REGROUP}}" in bib.text
+    record = get(ds, f"/{DB}/reports/{report}.ris")
+    assert record.text.startswith("TY  - JOUR\r\n") and "TI  - GEORGIA: SAAKASHVILI ALLIES REGROUP\r\n" in record.text
+    # a whole search result, one record per report
+    found = get(ds, f"/{DB}/search.ris?q=cotton").text
+    assert found.count("TY  - JOUR") == len(rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")) > 0
+
+
+def test_author_page_lists_every_report_by_that_author(ds, expected_crawl):
+    name, count = Counter(a for r in expected_crawl["reports"] for a in r["authors"]).most_common(1)[0]
+    found = rows(ds, f"/{DB}/author.json?name={quote(name)}&_shape=objects")
+    assert len(found) == count
+    assert [r["published"] for r in found] == sorted((r["published"] for r in found), reverse=True)
+    assert "reports_fts" not in get(ds, f"/{DB}/author?name={quote(name)}").text
+
+
+def test_feeds_of_new_reports_and_of_a_saved_search(ds, expected_crawl):
+    feed = ET.fromstring(get(ds, f"/{DB}/new_reports.atom").text)
+    entries = feed.findall(f"{ATOM}entry")
+    assert len(entries) == min(50, len(expected_crawl["reports"]))
+    assert all(e.find(f"{ATOM}title").text and e.find(f"{ATOM}link").get("href").startswith("http") for e in entries)
+    search = ET.fromstring(get(ds, f"/{DB}/search.atom?q=cotton").text)
+    titles = {e.find(f"{ATOM}title").text for e in search.findall(f"{ATOM}entry")}
+    assert titles == {r["title"] for r in rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")} and titles
+
+
+@pytest.mark.parametrize("chart", ["reports-per-year", "term-by-year", "tags-over-time"])
+def test_dashboard_charts_are_served(ds, chart):
+    html = get(ds, f"/-/dashboards/archive/{chart}?term=cotton").text
+    assert "vega" in html
+
+
+def test_chart_queries_answer(crawled_db):
+    """The dashboard's SQL, run as Datasette runs it (caci_search included)."""
+    import asyncio
+
+    from scraper.web.serve import datasette_metadata
+
+    ds = datasette(crawled_db)
+    charts = datasette_metadata(DB)["plugins"]["datasette-dashboards"]["archive"]["charts"]
+
+    async def run(sql):
+        return (await ds.get_database(DB).execute(sql, {"term": "cotton"})).rows
+
+    for name, chart in charts.items():
+        assert asyncio.run(run(chart["query"])), name
