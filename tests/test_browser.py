@@ -9,6 +9,7 @@ $CACI_SCREENSHOT_DIR when set (that is how docs/*.png are made), else to a tempo
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -72,15 +73,22 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def browse(chromium: str, url: str, tmp: Path, screenshot: Path | None = None) -> str:
-    """The DOM after scripts ran (and a screenshot of the page, if asked)."""
-    profile = ["--user-data-dir=" + str(tmp / "profile")]
-    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120).stdout
+def browse(chromium: str, url: str, tmp: Path, screenshot: Path | None = None, height: int = 900) -> str:
+    """The DOM after scripts ran (and a screenshot of the page, `height` pixels tall, if asked)."""
+    return visit(chromium, url, tmp, screenshot, height)[0]
+
+
+def visit(chromium: str, url: str, tmp: Path, screenshot: Path | None = None,
+          height: int = 900) -> tuple[str, list[str]]:
+    """The DOM after scripts ran, and what the page wrote to the console (errors included)."""
+    profile = ["--user-data-dir=" + str(tmp / "profile"), "--enable-logging=stderr", "--v=0"]
+    run = subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120)
     if screenshot:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, f"--screenshot={screenshot}", url],
+        subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, f"--window-size=1280,{height}",
+                        f"--screenshot={screenshot}", url],
                        capture_output=True, timeout=120)
-    return dom
+    return run.stdout, [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
 
 
 def test_report_page_shows_the_report_as_paragraphs(chromium, server, tmp_path):
@@ -100,9 +108,96 @@ def test_search_results_highlight_matches(chromium, server, tmp_path, shots):
     assert shot.stat().st_size > 20_000
 
 
-def test_chart_page_draws_the_chart(chromium, server, tmp_path, shots):
+def test_chart_page_draws_the_charts(chromium, server, tmp_path, shots):
     shot = shots / "chart.png"
-    dom = browse(chromium, f"{server}/-/dashboards/archive/reports-per-year", tmp_path, shot)
-    chart = dom[dom.index('class="chart-container'):]
-    assert "<svg" in chart or "<canvas" in chart
+    dom = browse(chromium, f"{server}/-/dashboards/archive?term=cotton", tmp_path, shot)
+    # each chart's element, up to the next one's, holds the drawing
+    drawn = {part.split('"')[0] for part in dom.split('id="chart-')[1:] if "<svg" in part or "<canvas" in part}
+    assert drawn >= {"reports-per-year", "term-by-year", "tags-over-time"}
     assert shot.stat().st_size > 10_000
+
+
+# A report whose text would run script if any page let it: each payload, if it ran, would leave a
+# mark in the DOM that --dump-dom shows (the title changed, an element added).
+PAYLOAD = ("<script>document.title='PWNED'</script>"
+           "<img src=x onerror=\"document.body.setAttribute('data-pwned', 1)\">")
+
+
+@pytest.fixture(scope="module")
+def hostile_server(crawled_db, tmp_path_factory):
+    """`serve` over a copy of the crawled database holding one report made of script."""
+    import db as store
+
+    db_path = tmp_path_factory.mktemp("hostile") / "crawl.db"
+    shutil.copy(crawled_db, db_path)
+    database = store.open_db(db_path)
+    store.upsert_report(database, {
+        "url": "https://www.cacianalyst.org/publications/field-reports/item/1-cotton.html", "item_id": 1,
+        "title": f"Cotton {PAYLOAD}", "published": "2012-05-01", "category": "Field Reports",
+        "body": f"Cotton harvest {PAYLOAD} first.\n\nCotton second {PAYLOAD}.", "body_html": "<p>x</p>",
+        "authors": [f"Mallory {PAYLOAD}"], "author": f"Mallory {PAYLOAD}", "tags": [f"Uzbekistan{PAYLOAD}"],
+        "author_bio": f"Bio {PAYLOAD}", "hits": 10**9,  # the most read: on the home page
+    })
+    report_id = next(database.query("select id from reports where item_id = 1"))["id"]
+    database.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url, report_id
+    process.terminate()
+    process.wait(timeout=10)
+
+
+AUTHOR = "Mallory " + PAYLOAD
+PAGES = {  # page kind: (path, what must be on it)
+    "home": ("/", ["Search the reports", "Reports per year", "Most read", "Countries and topics"]),
+    "search": ("/crawl/search?q=cotton&section=Field+Reports", ["<mark>cotton</mark>", 'name="year_from"']),
+    "report": ("/crawl/reports/{id}", ["Related reports", "Cite this report", "BibTeX", "Original:"]),
+    "real report": ("/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP", ["SAAKASHVILI"]),
+    "author": ("/crawl/author?name=" + urllib.request.quote(AUTHOR), ["Bio ", "1 report"]),
+    "table": ("/crawl/reports?_search=cotton", ["cotton"]),
+    "charts": ("/-/dashboards/archive?term=cotton", ["Reports per year, by section", "<svg"]),
+}
+
+
+@pytest.mark.parametrize("kind", PAGES)
+def test_every_kind_of_page_shows_its_content_runs_no_report_script_and_logs_no_error(
+        chromium, hostile_server, tmp_path, kind):
+    url, report_id = hostile_server
+    path, wanted = PAGES[kind]
+    dom, console = visit(chromium, url + path.format(id=report_id), tmp_path)
+    for text in wanted:
+        assert text in dom, (kind, text)
+    assert "<title>PWNED</title>" not in dom and not re.search(r"<body[^>]*data-pwned", dom), kind
+    assert "&lt;script&gt;document.title" in dom or kind in ("real report", "charts"), kind  # shown, as text
+    assert not console, (kind, console)
+
+
+def test_the_home_page(chromium, server, tmp_path, shots):
+    shot = shots / "home.png"
+    dom = browse(chromium, f"{server}/", tmp_path, shot)
+    assert 'class="caci-search"' in dom and dom.count('class="caci-bar"') >= 5 and "reads</span>" in dom
+    assert shot.stat().st_size > 20_000
+
+
+def test_the_report_page_reads_as_an_article(chromium, server, tmp_path, shots):
+    """The screenshot of a real report's page (docs/report.png), and its parts in order."""
+    dom = browse(chromium, f"{server}/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP", tmp_path)
+    report_id = dom.split('/crawl/reports/')[1].split('"')[0]
+    page = browse(chromium, f"{server}/crawl/reports/{report_id}", tmp_path, shots / "report.png", height=1500)
+    order = [page.index(marker) for marker in ('<article class="caci-report">', "Related reports",
+                                               "Cite this report", "Archived copy", "All fields")]
+    assert order == sorted(order)
+    author = page.split('class="caci-author" href="')[1].split('"')[0].replace("&amp;", "&")
+    page = browse(chromium, server + author, tmp_path, shots / "author.png")
+    assert "caci-author-name" in page
