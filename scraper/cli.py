@@ -105,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
     p_serve.add_argument("--port", type=int, default=8001)
     p_serve.add_argument("--host", default="127.0.0.1")
+    p_serve.add_argument("--immutable", action="store_true",
+                         help="a finished copy nothing writes to: served immutable, counted once (faster)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         from scraper.web.serve import run_serve
 
-        return run_serve(Path(args.db), args.port, args.host)
+        return run_serve(Path(args.db), args.port, args.host, args.immutable)
     if args.command == "doctor":
         from scraper.cron import project_settings
         from scraper.doctor import run_doctor

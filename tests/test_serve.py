@@ -215,3 +215,42 @@ def test_a_long_search_is_bounded_and_still_finds(ds):
     assert fts_query('kazakh "oil" OR (gas)') == '"kazakh" "oil" "OR" "gas"'
     rows = get(ds, f"/{DB}/search.json?q=" + "+".join(["cotton"] * 3000) + "&_shape=objects").json()["rows"]
     assert rows, "the first terms still search"
+
+
+def test_a_finished_copy_is_served_immutable(crawled_db, tmp_path):
+    """`serve --immutable`: the real command, over HTTP; Datasette counts the file once (inspect)
+    and treats it as unchanging; the pages work as on a live database."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    db_path = tmp_path / "finished.db"
+    shutil.copy(crawled_db, db_path)
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port),
+                                "--immutable"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                databases = json.loads(urllib.request.urlopen(f"{url}/-/databases.json", timeout=2).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+                time.sleep(0.2)
+        assert databases[0]["name"] == "finished" and databases[0]["is_mutable"] is False
+        found = json.loads(urllib.request.urlopen(f"{url}/finished/search.json?q=cotton&_shape=objects").read())
+        assert found["rows"]
+        assert "caci-search" in urllib.request.urlopen(f"{url}/").read().decode()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before

@@ -22,8 +22,12 @@ def datasette_metadata(database: str) -> dict[str, Any]:
     return yaml.safe_load(text.replace("DATABASE", database))
 
 
-def serve_args(db_path: Path, metadata_path: Path, port: int, host: str) -> list[str]:
-    return ["serve", str(db_path), "--metadata", str(metadata_path), "--static", f"caci:{STATIC}",
+def serve_args(db_path: Path, metadata_path: Path, port: int, host: str,
+               inspect_file: Path | None = None) -> list[str]:
+    """`datasette serve` arguments; with `inspect_file`, the file is served immutable (-i): opened
+    read-only without locking, its table counts taken from `datasette inspect`'s output."""
+    files = ["-i", str(db_path), "--inspect-file", str(inspect_file)] if inspect_file else [str(db_path)]
+    return ["serve", *files, "--metadata", str(metadata_path), "--static", f"caci:{STATIC}",
             "--template-dir", str(TEMPLATES),
             "--host", host, "--port", str(port), "--setting", "default_page_size", "20",
             "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000",
@@ -32,7 +36,7 @@ def serve_args(db_path: Path, metadata_path: Path, port: int, host: str) -> list
             "--setting", "suggest_facets", "off"]
 
 
-def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1") -> int:
+def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutable: bool = False) -> int:
     from datasette.cli import cli
 
     if not db_path.is_file():
@@ -41,7 +45,12 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1") -> int:
     with tempfile.TemporaryDirectory() as tmp:
         metadata_path = Path(tmp) / "metadata.json"
         metadata_path.write_text(json.dumps(datasette_metadata(db_path.stem)))
-        # Datasette opens a database it serves read-only: the crawl can keep writing (WAL).
-        cli.main(args=serve_args(db_path, metadata_path, port, host), prog_name="datasette",
+        inspect_file = None
+        if immutable:  # a finished copy: counted once now, never re-read for changes
+            inspect_file = Path(tmp) / "inspect.json"
+            cli.main(args=["inspect", str(db_path), "--inspect-file", str(inspect_file)],
+                     prog_name="datasette", standalone_mode=False)
+        # Otherwise Datasette opens the database read-only and the crawl can keep writing (WAL).
+        cli.main(args=serve_args(db_path, metadata_path, port, host, inspect_file), prog_name="datasette",
                  standalone_mode=False)
     return 0
