@@ -149,7 +149,7 @@ def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None,
     verb = "dry run, nothing written; would be" if dry_run else "done"
     print(f"reclean: {pages} archived pages in {seconds:.1f} s ({pages / max(seconds, 1e-9):.0f} pages/s, "
           f"{workers} workers), {verb}: " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
-          + f"; {unarchived} not archived")
+          + f"; {unarchived} without an archived page (fetch failures, or stored before the archive)")
     return 1 if counts["damaged"] else 0
 
 
