@@ -95,9 +95,20 @@ def test_feeds_of_new_reports_and_of_a_saved_search(ds, expected_crawl):
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == min(50, len(expected_crawl["reports"]))
     assert all(e.find(f"{ATOM}title").text and e.find(f"{ATOM}link").get("href").startswith("http") for e in entries)
-    search = ET.fromstring(get(ds, f"/{DB}/search.atom?q=cotton").text)
+    assert f"/{DB}/search_feed.atom?q=cotton" in get(ds, f"/{DB}/search?q=cotton").text
+    search = ET.fromstring(get(ds, f"/{DB}/search_feed.atom?q=cotton").text)
     titles = {e.find(f"{ATOM}title").text for e in search.findall(f"{ATOM}entry")}
     assert titles == {r["title"] for r in rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")} and titles
+    assert search.find(f"{ATOM}title").text == "A search as a feed: cotton"
+
+
+@pytest.mark.parametrize("query", ["", "?q=", "?q=zzzqqqxxx", "?q=%22"])
+def test_a_saved_search_with_no_match_yet_is_an_empty_feed(ds, query):
+    """A search saved before any report matches it is a feed with no entry, not a server error."""
+    response = get(ds, f"/{DB}/search_feed.atom{query}")
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = ET.fromstring(response.text)
+    assert feed.find(f"{ATOM}updated").text and feed.findall(f"{ATOM}entry") == []
 
 
 @pytest.mark.parametrize("chart", ["reports-per-year", "term-by-year", "tags-over-time"])

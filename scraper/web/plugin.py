@@ -11,9 +11,10 @@ import re
 from typing import Any
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from scraper.web import reader
+from scraper.web import feeds, reader
 
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -103,7 +104,16 @@ def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
                 is_archive(datasette, database) and reader.can_cite(columns)),
         }
 
-    return [renderer("bib"), renderer("ris")]
+    def feed(rows: list[Any], request: Any, query_name: str | None, database: str) -> Response:
+        title = (datasette.metadata("queries", database=database) or {}).get(query_name, {}).get("title")
+        words = request.args.get("q")
+        title = f"{title or query_name or database}{f': {words}' if words else ''}"
+        return Response(feeds.atom(rows, request.url, title), content_type="application/atom+xml; charset=utf-8")
+
+    return [renderer("bib"), renderer("ris"),
+            {"extension": "atom", "render": feed,
+             "can_render": lambda columns, database, datasette: (
+                 is_archive(datasette, database) and feeds.can_render(columns))}]
 
 
 def lead_html(text: str) -> Markup:
