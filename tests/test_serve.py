@@ -12,16 +12,17 @@ import pytest
 from datasette.app import Datasette
 
 import db as store
-from scraper.web.serve import STATIC, TEMPLATES, datasette_metadata
+from scraper.web.serve import datasette_metadata
 
 DB = "crawl"  # the stem of the crawled database file
+CSS = "/-/static-plugins/caci-field-reports/caci.css"
 # The "browse by" link of the reports table's description: the facets, counted on request.
 BROWSE = "_facet_array=authors&_facet=year&_facet_array=tags&_facet=category&_facet_array=categories"
 
 
 def datasette(db_path):
-    return Datasette(files=[str(db_path)], metadata=datasette_metadata(db_path.stem),
-                     static_mounts=[("caci", str(STATIC))], template_dir=str(TEMPLATES))
+    """Real Datasette, as `serve` configures it (the plugin brings its stylesheet and templates)."""
+    return Datasette(files=[str(db_path)], metadata=datasette_metadata(db_path.stem))
 
 
 def get(ds, path):
@@ -92,10 +93,10 @@ def test_report_page_shows_paragraphs(ds, expected_crawl):
 
 
 def test_internal_columns_are_hidden_in_listings(ds):
-    css = get(ds, "/caci/caci.css").text
+    css = get(ds, CSS).text
     for column in ("title_key", "body_html", "stats"):
         assert f"td.col-{column}" in css
-    assert "/caci/caci.css" in get(ds, f"/{DB}/reports").text
+    assert CSS in get(ds, f"/{DB}/reports").text
     assert get(ds, f"/{DB}/reports.json?_size=1").json()["columns"][:2] == ["id", "url"]  # API keeps all
 
 
@@ -184,14 +185,13 @@ def test_other_databases_served_beside_the_archive_are_left_alone(crawled_db, tm
 
     other = tmp_path / "notes.db"
     Database(other)["reports"].insert({"id": 1, "title": "Mine", "body": "First.\n\nSecond <b>bold</b>."}, pk="id")
-    ds = Datasette(files=[str(crawled_db), str(other)], metadata=datasette_metadata(crawled_db.stem),
-                   static_mounts=[("caci", str(STATIC))], template_dir=str(TEMPLATES))
+    ds = Datasette(files=[str(crawled_db), str(other)], metadata=datasette_metadata(crawled_db.stem))
     theirs = get(ds, "/notes/reports").text
-    assert "caci-body" not in theirs and "/caci/caci.css" not in theirs
+    assert "caci-body" not in theirs and CSS not in theirs
     assert "Second &lt;b&gt;bold&lt;/b&gt;." in theirs  # Datasette's own escaping, not ours
     assert "caci-report" not in get(ds, "/notes/reports/1").text
     ours = get(ds, f"/{DB}/reports").text
-    assert "caci-body" in ours and "/caci/caci.css" in ours
+    assert "caci-body" in ours and CSS in ours
 
 
 @pytest.mark.parametrize("query", [None, "", '"', "(", "NEAR(", "title:x", "* OR -", "\u00a0", '"unterminated'])
@@ -254,3 +254,16 @@ def test_a_finished_copy_is_served_immutable(crawled_db, tmp_path):
         process.terminate()
         process.wait(10)
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_the_default_database_name_is_browsable(crawled_db, tmp_path):
+    """data/caci.db is served as the database "caci": its pages must not be shadowed by the
+    stylesheet's URL (they were, by a static mount at /caci/, so every page of it was a 404)."""
+    db_path = tmp_path / "caci.db"
+    shutil.copy(crawled_db, db_path)
+    ds = datasette(db_path)
+    assert rows(ds, "/caci/reports.json?_shape=objects&_size=1")
+    assert "caci-report" in get(ds, "/caci/reports/1").text
+    assert "caci-search" in get(ds, "/").text
+    css = next(u for u in get(ds, "/caci/reports").text.split('"') if u.endswith("caci.css"))
+    assert "caci-body" in get(ds, css).text

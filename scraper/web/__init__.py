@@ -1,1 +1,12 @@
-"""The Datasette side: serving the archive, its metadata, plugin, templates and stylesheet."""
+"""The archive in Datasette: the plugin (this package is what the `datasette` entry point names, so
+Datasette also serves its static/ and templates/), the serve command, metadata, reader pages."""
+
+from scraper.web.plugin import (
+    extra_css_urls,
+    extra_template_vars,
+    prepare_connection,
+    register_output_renderer,
+    render_cell,
+)
+
+__all__ = ["extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell"]

@@ -14,7 +14,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-from scraper.web import feeds, reader
+import scraper.web.feeds as feeds
+import scraper.web.reader as reader
 
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -36,8 +37,8 @@ def highlighted_html(snippet: str) -> Markup:
     return Markup(_HIGHLIGHTED.sub(r"<mark>\1</mark>", escaped))
 
 
-PLUGIN = "caci-field-reports"
-STYLESHEET = "/caci/caci.css"  # served from scraper/web/static by `serve --static caci:...`
+PLUGIN = "caci-field-reports"  # the name Datasette knows the plugin by: the distribution's
+STYLESHEET = "caci.css"  # in scraper/web/static/, served by Datasette at /-/static-plugins/<PLUGIN>/
 
 
 def is_archive(datasette: Any, database: str | None) -> bool:
@@ -70,8 +71,10 @@ def prepare_connection(conn: Any) -> None:
 @hookimpl
 def extra_css_urls(database: str | None, datasette: Any) -> list[str]:
     if database is None:  # the home page, which shows the archives served
-        return [STYLESHEET] if any(is_archive(datasette, name) for name in datasette.databases) else []
-    return [STYLESHEET] if is_archive(datasette, database) else []
+        shown = any(is_archive(datasette, name) for name in datasette.databases)
+    else:
+        shown = is_archive(datasette, database)
+    return [datasette.urls.static_plugins(PLUGIN, STYLESHEET)] if shown else []
 
 
 @hookimpl

@@ -12,8 +12,6 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
-STATIC = HERE / "static"
-TEMPLATES = HERE / "templates"
 
 
 def datasette_metadata(database: str) -> dict[str, Any]:
@@ -27,8 +25,8 @@ def serve_args(db_path: Path, metadata_path: Path, port: int, host: str,
     """`datasette serve` arguments; with `inspect_file`, the file is served immutable (-i): opened
     read-only without locking, its table counts taken from `datasette inspect`'s output."""
     files = ["-i", str(db_path), "--inspect-file", str(inspect_file)] if inspect_file else [str(db_path)]
-    return ["serve", *files, "--metadata", str(metadata_path), "--static", f"caci:{STATIC}",
-            "--template-dir", str(TEMPLATES),
+    # The stylesheet and templates come with the plugin (scraper/web/static, templates).
+    return ["serve", *files, "--metadata", str(metadata_path),
             "--host", host, "--port", str(port), "--setting", "default_page_size", "20",
             "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000",
             # Suggesting facets tries column after column on every table view (~220 ms of a 300 ms
