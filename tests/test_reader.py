@@ -44,6 +44,10 @@ def test_search_form_filters_and_hides_the_sql(ds, expected_crawl):
     for field in ("q", "section", "year_from", "year_to", "author", "tag"):
         assert f'name="{field}"' in html
     assert "reports_fts match" not in html and "_show_sql=1" in html
+    found = rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")
+    results = html[html.index('<ol class="caci-results">'):html.index("</ol>")]
+    assert results.count("<li>") == len(found) and f'href="/{DB}/reports/{found[0]["id"]}"' in results
+    assert "<option selected>" not in html and "<option>Field Reports</option>" in html
     assert "reports_fts match" in get(ds, f"/{DB}/search?q=cotton&_show_sql=1").text  # one click shows it
     everything = rows(ds, f"/{DB}/search.json?q=the&_shape=objects")
     assert len(everything) == len(expected_crawl["reports"])

@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 import scraper.web.feeds as feeds
 import scraper.web.reader as reader
+from db import reading
 
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)
@@ -85,6 +86,8 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
         if view_name == "index":  # the home page: the archive(s) at a glance, then Datasette's list
             found["caci_homes"] = [await reader.home_vars(datasette, name) for name in datasette.databases
                                    if is_archive(datasette, name)]
+        elif found["caci_archive"] and template == "query.html":  # the search form's sections
+            found["caci_sections"] = [s["section"] for s in await reader.rows(datasette, database, reading.SECTIONS)]
         elif found["caci_archive"] and view_name == "row" and table == "reports":
             pk = request.url_vars.get("pks") if request else None
             rows = await datasette.get_database(database).execute(
@@ -130,7 +133,8 @@ def lead_html(text: str) -> Markup:
 @hookimpl
 def render_cell(row: Any, value: Any, column: str, table: str | None, database: str,
                 datasette: Any) -> Markup | None:
-    if not isinstance(value, str) or not is_archive(datasette, database):
+    # Column first: this runs for every cell of every page, and is_archive reads the metadata.
+    if column not in ("body", "snippet") or not isinstance(value, str) or not is_archive(datasette, database):
         return None
     if column == "body" and table == "reports":
         # Listing 50 reports, whole bodies were most of the page's time and size, and hidden.

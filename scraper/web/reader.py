@@ -20,7 +20,7 @@ FORMATS = {
 }
 
 
-async def _rows(datasette: Any, database: str, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
+async def rows(datasette: Any, database: str, sql: str, params: dict[str, Any] | None = None) -> list[dict]:
     result = await datasette.get_database(database).execute(sql, params or {})
     return [dict(row) for row in result.rows]
 
@@ -30,7 +30,7 @@ async def home_vars(datasette: Any, database: str) -> dict[str, Any]:
     queries = {"sections": reading.SECTIONS, "years": reading.YEARS, "newest": reading.NEWEST,
                "most_read": reading.MOST_READ, "tags": reading.TAGS, "authors": reading.AUTHORS,
                "total": reading.TOTAL}
-    found = {name: await _rows(datasette, database, sql) for name, sql in queries.items()}
+    found = {name: await rows(datasette, database, sql) for name, sql in queries.items()}
     found["total"] = found["total"][0]
     found["name"] = database
     peak = max((y["reports"] for y in found["years"]), default=1)
@@ -41,9 +41,9 @@ async def home_vars(datasette: Any, database: str) -> dict[str, Any]:
 
 async def report_vars(datasette: Any, database: str, row: dict[str, Any]) -> dict[str, Any]:
     """A report page's extras: related reports, the Chicago line, the archived copy."""
-    related = await _rows(datasette, database, reading.RELATED,
+    related = await rows(datasette, database, reading.RELATED,
                           {"id": row["id"], "terms": reading.similarity_terms(row["title"])})
-    capture = await _rows(datasette, database, reading.CAPTURE, {"id": row["id"]})
+    capture = await rows(datasette, database, reading.CAPTURE, {"id": row["id"]})
     return {"caci_related": related, "caci_chicago": chicago(row), "caci_authors": authors_of(row),
             "caci_tags": json.loads(row.get("tags") or "[]"), "caci_capture": capture[0] if capture else None}
 
