@@ -117,6 +117,14 @@ def m004_captures(db: Database) -> None:
     db["captures"].create_index(["url"], if_not_exists=True)
 
 
+@MIGRATIONS()
+def m005_reading_indexes(db: Database) -> None:
+    """Indexes for the reader's orderings: newest first (the reports table, the home page) and
+    most recently added (the new reports feed); without them every page sorted the whole table."""
+    db["reports"].create_index(["published"], if_not_exists=True, index_name="reports_published")
+    db["reports"].create_index(["first_seen"], if_not_exists=True, index_name="reports_first_seen")
+
+
 def migrate(db: Database, wait: float = 30.0) -> list[str]:
     """Apply the pending migrations; return their names.
 

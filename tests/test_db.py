@@ -336,3 +336,26 @@ def test_a_write_inside_a_batch_is_a_savepoint_undone_alone(tmp_path):
     assert not db.conn.in_transaction
     other = store.open_db(path)
     assert [r["url"] for r in other.query("select url from failures order by url")] == ["a", "c"]
+
+
+def test_a_database_of_the_previous_schema_gains_the_reading_indexes(tmp_path):
+    """m005: a database migrated to m004 (the previous release) gets the indexes the reader's
+    newest-first pages use; its rows stay."""
+    import shutil
+
+    first = tmp_path / "first.db"
+    database = store.open_db(first)
+    store.upsert_report(database, REPORT)
+    database.execute("drop index reports_published")
+    database.execute("drop index reports_first_seen")
+    database.execute("delete from _sqlite_migrations where name = 'm005_reading_indexes'")
+    database.conn.commit()
+    database.close()
+    previous = tmp_path / "previous.db"  # another file: migrations are consulted once per file and process
+    shutil.copy(first, previous)
+    database = store.open_db(previous)
+    assert {"reports_published", "reports_first_seen"} <= {i.name for i in database["reports"].indexes}
+    assert [r["title"] for r in database.query("select title from reports")] == [REPORT["title"]]
+    plan = " ".join(r["detail"] for r in database.query(
+        "explain query plan select * from reports order by published desc limit 20"))
+    assert "reports_published" in plan
