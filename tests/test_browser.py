@@ -198,6 +198,11 @@ def test_the_report_page_reads_as_an_article(chromium, server, tmp_path, shots):
     order = [page.index(marker) for marker in ('<article class="caci-report">', "Related reports",
                                                "Cite this report", "Archived copy", "All fields")]
     assert order == sorted(order)
-    author = page.split('class="caci-author" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert 'class="caci-author" href="/crawl/author?name=' in page
+
+
+def test_the_most_prolific_author_s_page(chromium, server, tmp_path, shots):
+    home = browse(chromium, f"{server}/", tmp_path)
+    author = home.split("<h2>Authors</h2>")[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
     page = browse(chromium, server + author, tmp_path, shots / "author.png")
-    assert "caci-author-name" in page
+    assert "caci-author-name" in page and page.count('<h2 class="caci-year">') >= 2

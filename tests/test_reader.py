@@ -91,7 +91,11 @@ def test_author_page_lists_every_report_by_that_author(ds, expected_crawl):
     found = rows(ds, f"/{DB}/author.json?name={quote(name)}&_shape=objects")
     assert len(found) == count
     assert [r["published"] for r in found] == sorted((r["published"] for r in found), reverse=True)
-    assert "reports_fts" not in get(ds, f"/{DB}/author?name={quote(name)}").text
+    html = get(ds, f"/{DB}/author?name={quote(name)}").text
+    assert "reports_fts" not in html and f'<h1 class="caci-author-name">{name}</h1>' in html
+    years = [int(h.split("<")[0]) for h in html.split('<h2 class="caci-year">')[1:]]
+    assert years == sorted({r["year"] for r in found}, reverse=True)
+    assert html.count(f'href="/{DB}/reports/') == count
 
 
 def test_feeds_of_new_reports_and_of_a_saved_search(ds, expected_crawl):
