@@ -60,7 +60,7 @@ def test_a_full_disk_stops_the_crawl_at_once_and_the_next_run_completes_it(small
     from scraper.devserver import SiteServer
     from tests.conftest import SITE, run_crawl
 
-    disk = small_disk(280)  # room for the empty database, not for the archive
+    disk = small_disk(360)  # room for the empty (migrated) database, not for the archive
     db_path = disk / "caci.db"
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
