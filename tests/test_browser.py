@@ -8,6 +8,7 @@ $CACI_SCREENSHOT_DIR when set (that is how docs/*.png are made), else to a tempo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,13 +44,13 @@ def chromium() -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def server(crawled_db):
-    """`python -m scraper serve` on a free port of 127.0.0.1, over the crawled fixture site."""
+@contextlib.contextmanager
+def serving(db_path: Path) -> Iterator[str]:
+    """`python -m scraper serve` over `db_path` on a free port of 127.0.0.1; its URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(crawled_db), "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port)],
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -61,9 +63,18 @@ def server(crawled_db):
     else:
         process.kill()
         pytest.fail(f"datasette did not start: {process.stderr.read()}")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(crawled_db):
+    """The crawled fixture site's database, served."""
+    with serving(crawled_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -140,22 +151,8 @@ def hostile_server(crawled_db, tmp_path_factory):
     })
     report_id = next(database.query("select id from reports where item_id = 1"))["id"]
     database.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url + "/-/versions.json", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
-    yield url, report_id
-    process.terminate()
-    process.wait(timeout=10)
+    with serving(db_path) as url:
+        yield url, report_id
 
 
 AUTHOR = "Mallory " + PAYLOAD
