@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -106,23 +107,28 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
     return status
 
 
-def stored_reports(db: Database) -> dict[int, dict[str, Any]]:
-    """Every stored report's row by id, with `digest_pieces`: how many digest pieces it has."""
-    return {row["id"]: row for row in db.query(
+# The columns a Report's row carries (what _row builds): a stored row's fingerprint is taken over them.
+ROW_COLUMNS = tuple(c for c in TABLES["reports"]["columns"] if c not in ("id", "first_seen"))
+
+
+def fingerprint(row: dict[str, Any]) -> str:
+    """A digest of a row's ROW_COLUMNS: equal digests, equal columns (values as SQLite gives them)."""
+    return hashlib.sha1(json.dumps([row.get(c) for c in ROW_COLUMNS], ensure_ascii=False).encode()).hexdigest()
+
+
+def stored_fingerprints(db: Database) -> dict[int, str | None]:
+    """Every stored report's fingerprint by id; None for a report with digest pieces (the upsert
+    compares those itself). Read row by row: a re-clean of the whole archive keeps 40 bytes per
+    report in memory, not its text."""
+    return {row["id"]: None if row["digest_pieces"] else fingerprint(row) for row in db.query(
         "select r.*, (select count(*) from digest_items d where d.report_id = r.id) as digest_pieces "
         "from reports r")}
 
 
-def unchanged(report: dict[str, Any], stored: dict[str, Any]) -> bool:
-    """Whether upserting `report` over its `stored` row (from stored_reports) would change
-    nothing at all: every column equal, and no digest pieces on either side (those are compared
-    by the upsert itself)."""
-    if report.get("digest_items") or stored["digest_pieces"]:
-        return False
-    row = _row(report)
-    if row["capture_id"] is None:
-        del row["capture_id"]
-    return all(stored[column] == value for column, value in row.items())
+def unchanged(report: dict[str, Any], stored: str | None) -> bool:
+    """Whether upserting `report` over the stored row whose fingerprint is `stored` would change
+    nothing at all: every column equal, and no digest pieces on either side."""
+    return stored is not None and not report.get("digest_items") and fingerprint(_row(report)) == stored
 
 
 def _downgrade(existing: dict[str, Any], row: dict[str, Any]) -> bool:

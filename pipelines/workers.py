@@ -68,8 +68,8 @@ def cleaning_pool(workers: int) -> ProcessPoolExecutor:
 
 def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | PageFailure | DamagedRecord | None:
     """One archived page cleaned again: a Report, a PageFailure, the damage that stopped it, or
-    None where the report's `stored` row is already exactly what storing it would write (most
-    pages of a re-clean: the process that writes then has nothing to do for them).
+    None where the report's stored row (its `stored` fingerprint) is already exactly what storing
+    it would write (most pages of a re-clean: the process that writes then has nothing to do).
 
     `job` is a row of db.latest_captures: the capture's file and offset, and what the database
     knows of the page's listing (a report's own title and date, the fallbacks it was stored
@@ -84,6 +84,6 @@ def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | P
                    listing=ListingEntry(job["url"], job["title"], job["published"]),
                    section=job["category"], capture_id=job["capture_id"])
     result = clean_or_fail(page, min_words)
-    if isinstance(result, Report) and job.get("stored") and unchanged(result.to_dict(), job["stored"]):
+    if isinstance(result, Report) and unchanged(result.to_dict(), job.get("stored")):
         return None
     return result

@@ -98,7 +98,7 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         try:
             jobs = list(store.latest_captures(db, sections, since))
             archived = [job for job in jobs if job["warc_file"]]
-            stored = store.stored_reports(db)
+            stored = store.stored_fingerprints(db)
             for job in archived:  # so a worker can tell an unchanged report without the database
                 job["stored"] = stored.get(job["report_id"])
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})

@@ -359,3 +359,18 @@ def test_a_database_of_the_previous_schema_gains_the_reading_indexes(tmp_path):
     plan = " ".join(r["detail"] for r in database.query(
         "explain query plan select * from reports order by published desc limit 20"))
     assert "reports_published" in plan
+
+
+def test_a_stored_report_s_fingerprint_tells_an_unchanged_report(tmp_path):
+    """What reclean's workers use to skip storing a report the upsert would leave as it is."""
+    from db.reports import unchanged
+
+    database = store.open_db(tmp_path / "c.db")
+    report = REPORT | {"capture_id": 7, "fetched_at": "2026-11-28T10:00:00+00:00"}
+    store.upsert_report(database, report)
+    [stored] = store.stored_fingerprints(database).values()
+    assert unchanged(report, stored)
+    assert not unchanged(report | {"body": report["body"] + " More."}, stored)
+    assert not unchanged(report | {"capture_id": 8}, stored)
+    assert not unchanged(report | {"hits": 9000}, stored)  # a new read count is written too
+    assert not unchanged(report, None)  # digest pieces: the upsert compares them itself
