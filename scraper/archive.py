@@ -14,6 +14,7 @@ from __future__ import annotations
 import http
 import logging
 import os
+import secrets
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -52,7 +53,9 @@ class WarcArchiveMiddleware:
         self.crawler = crawler
         self.folder = folder
         self.max_bytes = max_bytes
-        self.series = f"caci-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+        # Time, process and a random part: two crawls in one process (a CrawlerProcess running two
+        # spiders, the tests) within one second must not reach for the same file name.
+        self.series = f"caci-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{secrets.token_hex(3)}"
         self.number = 0
         self.file: BinaryIO | None = None
         self.writer: WARCWriter | None = None

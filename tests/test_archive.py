@@ -7,11 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 from sqlite_utils import Database
 from warcio.archiveiterator import ArchiveIterator
 
 from scraper.devserver import SITE_ORIGIN, SiteServer
-from tests.conftest import SITE, run_crawl
+from tests.conftest import SITE, crawl, crawl_here, finished, run_crawl
 
 
 def record_at(folder: Path, capture: dict):
@@ -26,8 +27,7 @@ def archived(tmp_path_factory):
     """One crawl of the sample site with its archive: (server url, database path, warc folder)."""
     db_path = tmp_path_factory.mktemp("archived") / "caci.db"
     with SiteServer(SITE) as server:
-        result = run_crawl(f"{server.url}/publications/field-reports.html", db_path)
-        assert result.returncode == 0, result.stderr[-2000:]
+        assert finished(crawl_here(f"{server.url}/publications/field-reports.html", db_path))
         yield server.url, db_path, db_path.parent / "warc", server.routes
 
 
@@ -63,43 +63,44 @@ def test_standard_tools_read_the_files(archived):
     assert index.returncode == 0 and '"warc-type": "response"' in index.stdout
 
 
-def test_an_unchanged_page_writes_no_second_copy_and_old_files_are_never_rewritten(tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_an_unchanged_page_writes_no_second_copy_and_old_files_are_never_rewritten(tmp_path):
     db_path = tmp_path / "caci.db"
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
-        assert run_crawl(start, db_path).returncode == 0
+        assert finished(await crawl(start, db_path))
         [first] = (tmp_path / "warc").glob("*.warc.gz")
         before = first.read_bytes()
         listing = Database(db_path).execute("select count(*) from captures where url = ?", [start]).fetchone()[0]
-        again = run_crawl(start, db_path)  # its listing page answers 304
-    assert again.returncode == 0, again.stderr[-2000:]
+        assert finished(await crawl(start, db_path))  # its listing page answers 304
     assert Database(db_path).execute("select count(*) from captures where url = ?", [start]).fetchone()[0] == listing
     assert first.read_bytes() == before
 
 
-def test_a_page_answered_from_the_cache_keeps_its_report_s_capture(tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_a_page_answered_from_the_cache_keeps_its_report_s_capture(tmp_path):
     """A 304 writes no capture, and the report keeps the link to the copy it was cleaned from."""
     db_path = tmp_path / "caci.db"
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
-        assert run_crawl(start, db_path).returncode == 0
+        assert finished(await crawl(start, db_path))
         before = dict(Database(db_path).execute("select url, capture_id from reports").fetchall())
-        assert run_crawl(start, db_path, "-a", "full=1").returncode == 0  # every page answers 304
+        assert finished(await crawl(start, db_path, args={"full": "1"}))  # every page answers 304
     after = dict(Database(db_path).execute("select url, capture_id from reports").fetchall())
     assert len(after) == 24 and after == before and None not in after.values()
 
 
-def test_a_file_cut_short_by_a_crash_is_survived(tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_a_file_cut_short_by_a_crash_is_survived(tmp_path):
     """A crash mid-write loses at most the record being written; the next run starts a new file."""
     db_path = tmp_path / "caci.db"
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
-        assert run_crawl(start, db_path).returncode == 0
+        assert finished(await crawl(start, db_path))
         [first] = (tmp_path / "warc").glob("*.warc.gz")
         first.write_bytes(first.read_bytes()[:-500])  # the last record half written
         cut = first.read_bytes()
-        again = run_crawl(start, db_path, "-a", "full=1")
-    assert again.returncode == 0, again.stderr[-2000:]
+        assert finished(await crawl(start, db_path, args={"full": "1"}))
     assert len(list((tmp_path / "warc").glob("*.warc.gz"))) == 2 and first.read_bytes() == cut
     kept = 0
     with first.open("rb") as fh:
@@ -111,11 +112,12 @@ def test_a_file_cut_short_by_a_crash_is_survived(tmp_path):
     assert kept >= Database(db_path)["captures"].count // 2  # the whole first run but its last record
 
 
-def test_the_archive_can_be_turned_off(tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_the_archive_can_be_turned_off(tmp_path):
     with SiteServer(SITE) as server:
-        result = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "c.db",
-                           "-s", "CACI_WARC_ENABLED=0")
-    assert result.returncode == 0 and not (tmp_path / "warc").exists()
+        stats = await crawl(f"{server.url}/publications/field-reports.html", tmp_path / "c.db",
+                           CACI_WARC_ENABLED=False)
+    assert finished(stats) and not (tmp_path / "warc").exists()
     assert Database(tmp_path / "c.db")["captures"].count == 0
 
 

@@ -12,7 +12,14 @@ from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
 from scraper.pages.common import first, parse_html
-from tests.conftest import SITE, body_f1, expected_pages, fixture_html, project_crawler
+from tests.conftest import (
+    SITE,
+    body_f1,
+    expected_pages,
+    fixture_html,
+    project_crawler,
+    run_async,
+)
 
 ORIGIN = "https://www.cacianalyst.org"
 # Text of the site's chrome that must never reach a body.
@@ -166,7 +173,6 @@ def test_render_html_sanitises():
 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
 def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
-    import asyncio
 
     crawler = project_crawler(**{"CACI_MIN_BODY_WORDS": 20, "CACI_CLEANING_WORKERS": workers})
     crawler.stats.open_spider()  # a bare crawler's stats collector needs opening by hand
@@ -184,7 +190,7 @@ def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
         return [await pipeline.process_item(item) for item in items]
 
     try:
-        report, empty, broken, passed = asyncio.run(run_all())
+        report, empty, broken, passed = run_async(run_all())
     finally:
         pipeline.close_spider()
     assert isinstance(report, Report) and report.item_id == 7102

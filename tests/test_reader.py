@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import run_async
 from tests.test_serve import CSS, DB, datasette, get, rows
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -127,8 +128,6 @@ def test_dashboard_charts_are_served(ds, chart):
 
 def test_chart_queries_answer(crawled_db):
     """The dashboard's SQL, run as Datasette runs it (caci_search included)."""
-    import asyncio
-
     from scraper.web.serve import datasette_metadata
 
     ds = datasette(crawled_db)
@@ -138,4 +137,4 @@ def test_chart_queries_answer(crawled_db):
         return (await ds.get_database(DB).execute(sql, {"term": "cotton"})).rows
 
     for name, chart in charts.items():
-        assert asyncio.run(run(chart["query"])), name
+        assert run_async(run(chart["query"])), name

@@ -9,20 +9,21 @@ import sys
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 from sqlite_utils import Database
 
 from db.warc import DamagedRecord, read_response
 from scraper.devserver import SiteServer
-from tests.conftest import ROOT, SITE, _env, run_crawl
+from tests.conftest import ROOT, SITE, _env, crawl, crawl_here
 
 CONTENT = "url, title, published, author, authors, category, tags, body, body_html, author_bio, extraction, capture_id"
 
 
-def _crawl_into(folder: Path, *args: str) -> Path:
+def _crawl_into(folder: Path, **settings: object) -> Path:
     db_path = folder / "caci.db"
     with SiteServer(SITE) as server:
-        result = run_crawl(f"{server.url}/publications/field-reports.html", db_path, *args, spider="analyst")
-    assert (db_path.parent / "warc").is_dir(), result.stderr[-2000:]
+        crawl_here(f"{server.url}/publications/field-reports.html", db_path, spider="analyst", **settings)
+    assert (db_path.parent / "warc").is_dir()
     return db_path
 
 
@@ -102,9 +103,13 @@ def test_a_dry_run_counts_the_changes_and_writes_nothing(archived):
     assert Database(archived).execute("select body from reports where id = 1").fetchone()[0] == "stale"
 
 
-def test_failures_that_now_parse_are_stored(archived_crawl, tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_failures_that_now_parse_are_stored(archived_crawl, tmp_path):
     """Pages a stricter cleaner refused (too short) are failures; cleaned again, they are reports."""
-    db_path = _crawl_into(tmp_path, "-s", "CACI_MIN_BODY_WORDS=300")
+    db_path = tmp_path / "caci.db"
+    with SiteServer(SITE) as server:
+        await crawl(f"{server.url}/publications/field-reports.html", db_path, spider="analyst",
+                    CACI_MIN_BODY_WORDS=300)
     db = Database(db_path)
     refused = {r["url"] for r in db.query("select url from failures where reason like 'parse: no article text%'")}
     stored = db["reports"].count

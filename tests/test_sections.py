@@ -9,7 +9,7 @@ import pytest
 from sqlite_utils import Database
 
 from scraper.sections import SECTIONS, parse_sections, section_for_path
-from tests.conftest import FIXTURES, body_f1, run_crawl
+from tests.conftest import FIXTURES, body_f1, crawl_here, finished, run_crawl
 
 LISTING = "/publications/field-reports.html"
 
@@ -28,9 +28,9 @@ def all_sections_db(tmp_path_factory):
 
     db_path = tmp_path_factory.mktemp("sections") / "sections.db"
     with SiteServer(SITE) as server:
-        result = run_crawl(f"{server.url}{LISTING}", db_path, spider="analyst")
+        stats = crawl_here(f"{server.url}{LISTING}", db_path, spider="analyst")
         paths = server.paths()
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert finished(stats), stats
     return db_path, paths
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import shutil
@@ -13,6 +12,7 @@ from datasette.app import Datasette
 
 import db as store
 from scraper.web.serve import datasette_metadata
+from tests.conftest import run_async
 
 DB = "crawl"  # the stem of the crawled database file
 CSS = "/-/static-plugins/caci-field-reports/caci.css"
@@ -29,7 +29,7 @@ def get(ds, path):
     async def fetch():
         return await ds.client.get(path)
 
-    response = asyncio.run(fetch())
+    response = run_async(fetch())
     assert response.status_code == 200, (path, response.status_code, response.text[:500])
     return response
 
