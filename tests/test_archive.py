@@ -131,3 +131,14 @@ def test_an_archive_disk_that_fills_up_stops_the_crawl(small_disk, tmp_path):
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith(f"caci-field-reports: the crawl stopped: storage cannot be written ({warc}")
     assert "No space left on device" in last
+
+
+def test_two_crawls_of_one_process_write_files_of_their_own(tmp_path):
+    """A CrawlerProcess running two spiders starts two archives within one second: their WARC
+    files must not share a name (a new file is opened "xb", never an old one rewritten)."""
+    from scraper.archive import WarcArchiveMiddleware
+    from tests.conftest import project_crawler
+
+    settings = {"SQLITE_PATH": str(tmp_path / "c.db"), "SQLITE_ENABLED": False}
+    first, second = (WarcArchiveMiddleware.from_crawler(project_crawler(**settings)) for _ in range(2))
+    assert first.series != second.series
