@@ -24,8 +24,9 @@ import db as store
 from db.warc import DamagedRecord
 from pipelines.workers import cleaning_pool, reclean_page
 from scraper.archive import warc_folder
-from scraper.lock import LockedError, crawl_lock, lock_path
+from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
+from scraper.monitor import EXIT_DATABASE, EXIT_USAGE
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +120,11 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
 
 def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None, since: str | None = None,
                 dry_run: bool = False, workers: int | None = None) -> int:
-    """The command: 0 done, 1 some record was damaged, 2 no database, 75 a crawl holds the lock."""
+    """The command: 0 done, 1 some record was damaged, 2 no database, 4 storage cannot be written,
+    75 a crawl holds the lock."""
     if not db_path.is_file():
         print(f"reclean: no database at {db_path}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     settings.set("SQLITE_PATH", str(db_path), priority="cmdline")
     folder = warc_folder(settings)
     min_words = settings.getint("CACI_MIN_BODY_WORDS")
@@ -140,10 +142,17 @@ def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None,
                 counts, unarchived = reclean(db_path, folder, min_words, workers, sections, since)
     except LockedError as exc:
         print(f"reclean: {exc}", file=sys.stderr)
-        return 75
+        return EXIT_LOCKED
     except store.DatabaseError as exc:
         print(f"reclean: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except Exception as exc:
+        if not (isinstance(exc, OSError) or store.is_storage_fault(exc)):
+            raise
+        # A read-only or full disk, an I/O error: the lock, the database or the copy cannot be
+        # written. What was committed stays; a later run with room starts again.
+        print(f"reclean: cannot write beside {db_path}: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
     seconds = time.monotonic() - start
     pages = sum(counts.values())
     verb = "dry run, nothing written; would be" if dry_run else "done"

@@ -220,3 +220,17 @@ def test_a_record_whose_payload_no_longer_matches_its_digest_is_damaged(archived
     path.write_bytes(data[:start] + gzip.compress(record) + data[end:])
     with pytest.raises(DamagedRecord, match="digest"):
         read_response(path.parent, capture["warc_file"], capture["offset"], len(gzip.compress(record)))
+
+
+def test_storage_that_cannot_be_written_is_one_line_and_exit_4(archived, small_disk):
+    """A database on read-only storage: one line naming the reason, the crawl's exit code for
+    storage (4), no traceback; the archive is not touched."""
+    from tests.conftest import remount_read_only
+
+    disk = small_disk(4096)
+    shutil.copytree(archived.parent, disk / "data")
+    remount_read_only(disk)
+    result = reclean(disk / "data" / archived.name)
+    assert result.returncode == 4, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("reclean: cannot write")
