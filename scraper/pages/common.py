@@ -93,19 +93,18 @@ def has_class(name: str) -> str:
 
 # Text a reader sees: never a script's or style's, never K2's "Edit item" link (shown to editors)
 # or the "Featured" flag (<span><sup>Featured</sup></span>) that item.php puts inside the title.
-_IS_EDIT_LINK = f"{has_class('itemEditLink')} or {has_class('catItemEditLink')}"
-EDIT_LINK = f"ancestor::*[{_IS_EDIT_LINK}]"
-VISIBLE_TEXT = f".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or {EDIT_LINK})]"
+# The hidden parts are named once; the XPath forms and the Python walk are built from them.
+HIDDEN_TAGS = ("script", "style", "noscript")
+EDIT_LINK_CLASSES = ("itemEditLink", "catItemEditLink")
+_IS_HIDDEN = " or ".join([*(f"self::{t}" for t in HIDDEN_TAGS), *(has_class(c) for c in EDIT_LINK_CLASSES)])
+EDIT_LINK = f"ancestor::*[{' or '.join(has_class(c) for c in EDIT_LINK_CLASSES)}]"
+VISIBLE_TEXT = f".//text()[not(ancestor::*[{_IS_HIDDEN}])]"  # what visible_text() gives, as XPath
+_INSIDE_HIDDEN = f"boolean(ancestor-or-self::*[{_IS_HIDDEN}])"
 FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
 
 
-_HIDDEN_TAGS = frozenset(("script", "style", "noscript"))
-_INSIDE_HIDDEN = f"boolean(ancestor-or-self::*[self::script or self::style or self::noscript or {_IS_EDIT_LINK}])"
-_EDIT_LINKS = frozenset(("itemEditLink", "catItemEditLink"))
-
-
 def _hidden(element: Element) -> bool:
-    return element.tag in _HIDDEN_TAGS or not _EDIT_LINKS.isdisjoint((element.get("class") or "").split())
+    return element.tag in HIDDEN_TAGS or not set(EDIT_LINK_CLASSES).isdisjoint((element.get("class") or "").split())
 
 
 def _visible_pieces(element: Element, out: list[str]) -> None:
@@ -121,13 +120,10 @@ def _visible_pieces(element: Element, out: list[str]) -> None:
 def visible_text(node: Element | None) -> str:
     """The text of VISIBLE_TEXT's nodes, walked in Python: the XPath tests every ancestor of
     every text node, several times the cost of one walk that skips hidden subtrees."""
-    if node is None:
-        return ""
-    element = node
-    if compiled(_INSIDE_HIDDEN)(element):
+    if node is None or compiled(_INSIDE_HIDDEN)(node):
         return ""
     pieces: list[str] = []
-    _visible_pieces(element, pieces)
+    _visible_pieces(node, pieces)
     return clean_ws(" ".join(pieces))
 
 
