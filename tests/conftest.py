@@ -115,12 +115,16 @@ def run_async(coroutine):
         return thread.submit(asyncio.run, coroutine).result()
 
 
+def _test_settings_dict(db_path: Path, retries: int) -> dict:
+    """What every test crawl sets: its own database and cache, politeness delays off."""
+    return {"SQLITE_PATH": str(db_path), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
+            "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05,
+            "HTTPCACHE_DIR": str(db_path.parent / "httpcache")}
+
+
 def _test_settings(db_path: Path, retries: int) -> list[str]:
-    """`-s` flags every test crawl uses: its own database and cache, politeness delays off."""
-    pairs = {"SQLITE_PATH": db_path, "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
-             "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05,
-             "HTTPCACHE_DIR": db_path.parent / "httpcache"}
-    return [arg for name, value in pairs.items() for arg in ("-s", f"{name}={value}")]
+    """The same as `-s` flags, for a crawl in a subprocess."""
+    return [arg for name, value in _test_settings_dict(db_path, retries).items() for arg in ("-s", f"{name}={value}")]
 
 
 def _env() -> dict[str, str]:
@@ -145,12 +149,11 @@ async def crawl(start_url: str, db_path: Path, spider: str = "field_reports", ar
     less), with the settings run_crawl gives; its stats. For tests that look at what a crawl
     stored; what the command itself does (its lock, its last line, its exit code) needs run_crawl.
     A test awaits it (`@pytest_twisted.ensureDeferred async def test_...`); a fixture calls crawl_here."""
-    from scrapy.spiderloader import SpiderLoader
+    from scraper.spiders.analyst import AnalystSpider, FieldReportsSpider
 
-    settings = {"SQLITE_PATH": str(db_path), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False,
-                "RETRY_TIMES": 2, "CACI_RETRY_BACKOFF_BASE": 0.05,
-                "HTTPCACHE_DIR": str(db_path.parent / "httpcache"), "LOG_LEVEL": "WARNING"} | overrides
-    crawler = project_crawler(SpiderLoader.from_settings(project_crawler().settings).load(spider), **settings)
+    spidercls = {s.name: s for s in (AnalystSpider, FieldReportsSpider)}[spider]
+    settings = _test_settings_dict(db_path, retries=2) | {"LOG_LEVEL": "WARNING"} | overrides
+    crawler = project_crawler(spidercls, **settings)
     await crawler.crawl(start_url=start_url, **(args or {}))
     return crawler.stats.get_stats()
 
