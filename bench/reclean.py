@@ -41,7 +41,7 @@ from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
 def trafilatura_page(folder: str, job: dict) -> int:
     import trafilatura
 
-    response = read_response(Path(folder), job["warc_file"], job["offset"])
+    response = read_response(Path(folder), job["warc_file"], job["offset"], job["length"])  # as reclean reads
     text = trafilatura.extract(decode_html(response.body, response.content_type), url=job["url"])
     return len(text or "")
 
