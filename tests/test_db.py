@@ -7,6 +7,7 @@ import json
 import pytest
 
 import db as store
+from db import reading
 from db.schema import MIGRATIONS, migrate, report_columns
 from tests.conftest import ROOT
 
@@ -339,8 +340,8 @@ def test_a_write_inside_a_batch_is_a_savepoint_undone_alone(tmp_path):
 
 
 def test_a_database_of_the_previous_schema_gains_the_reading_indexes(tmp_path):
-    """m005: a database migrated to m004 (the previous release) gets the indexes the reader's
-    newest-first pages use; its rows stay."""
+    """m005, m006: a database migrated to m004 gets the indexes the reader's newest-first pages
+    and section counts use; its rows stay."""
     import shutil
 
     first = tmp_path / "first.db"
@@ -348,17 +349,21 @@ def test_a_database_of_the_previous_schema_gains_the_reading_indexes(tmp_path):
     store.upsert_report(database, REPORT)
     database.execute("drop index reports_published")
     database.execute("drop index reports_first_seen")
-    database.execute("delete from _sqlite_migrations where name = 'm005_reading_indexes'")
+    database.execute("drop index reports_categories_year")
+    database.execute("delete from _sqlite_migrations where name in ('m005_reading_indexes', 'm006_sections_index')")
     database.conn.commit()
     database.close()
     previous = tmp_path / "previous.db"  # another file: migrations are consulted once per file and process
     shutil.copy(first, previous)
     database = store.open_db(previous)
-    assert {"reports_published", "reports_first_seen"} <= {i.name for i in database["reports"].indexes}
+    assert {"reports_published", "reports_first_seen", "reports_categories_year"} <= {
+        i.name for i in database["reports"].indexes}
     assert [r["title"] for r in database.query("select title from reports")] == [REPORT["title"]]
     plan = " ".join(r["detail"] for r in database.query(
         "explain query plan select * from reports order by published desc limit 20"))
     assert "reports_published" in plan
+    plan = " ".join(r["detail"] for r in database.query(f"explain query plan {reading.SECTIONS}"))
+    assert "COVERING INDEX reports_categories_year" in plan
 
 
 def test_a_stored_report_s_fingerprint_tells_an_unchanged_report(tmp_path):

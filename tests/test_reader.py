@@ -138,3 +138,28 @@ def test_chart_queries_answer(crawled_db):
 
     for name, chart in charts.items():
         assert run_async(run(chart["query"])), name
+
+
+def test_related_reports_by_informative_words_then_by_all(tmp_path):
+    """Related reports come from the title's words that tell reports apart ("cotton", not "analyst",
+    which every report has); a title of common words only still finds some, by all its words."""
+    import db as store
+    from tests.test_reading import make_archive
+
+    path = tmp_path / "reading.db"
+    database = make_archive(path)
+    store.upsert_report(database, dict(database.query("select * from reports where id = 1").__next__()) | {
+        "url": "https://www.cacianalyst.org/publications/field-reports/item/99-x.html", "item_id": 99,
+        "title": "The analyst's report", "tags": ["elsewhere"], "published": "2011-01-01",
+        "authors": ["Oliver Strand"], "categories": ["Field Reports"]})
+    database.close()
+    ds = datasette(path)
+
+    def related(report: int) -> str:
+        html = get(ds, f"/reading/reports/{report}").text
+        return html[html.index('<section class="caci-related">'):html.index('<section class="caci-cite">')]
+
+    cotton = related(7)  # "Analyst cotton report 6"
+    assert cotton.count("<li>") == 6 and cotton.count("cotton report") == 6
+    common = related(41)
+    assert common.count("<li>") == 6 and "None found" not in common

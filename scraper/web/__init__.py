@@ -7,6 +7,8 @@ from scraper.web.plugin import (
     prepare_connection,
     register_output_renderer,
     render_cell,
+    startup,
 )
 
-__all__ = ["extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell"]
+__all__ = ["extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell",
+           "startup"]

@@ -7,6 +7,7 @@ served by the same Datasette is shown exactly as Datasette shows it.
 
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 
@@ -61,6 +62,20 @@ def fts_query(text: str | None) -> str:
     '""' (matches nothing) when there is no word, so an empty search is a form, not an error."""
     terms = _WORD.findall((text or "")[:MAX_CHARS])[:MAX_TERMS]
     return " ".join(f'"{t}"' for t in terms) or '""'
+
+
+@hookimpl
+def startup(datasette: Any) -> None:
+    # A server's first seconds and its tail, both measured with bench/datasette_load.py:
+    # Jinja compiles a template on its first use (~0.3 s of CPU on the first pages after a start,
+    # on the one event loop: every reader arriving meanwhile waited behind it, up to 0.9 s), so
+    # compile them all now (~0.6 s), before the server takes requests; and what exists once
+    # started lives as long as the server, so a full garbage collection need not walk it again
+    # (up to 42 ms with every request waiting, every ~100 pages; 5 ms frozen).
+    env = datasette.jinja_env
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
+    gc.freeze()
 
 
 @hookimpl

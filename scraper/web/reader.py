@@ -41,11 +41,22 @@ async def home_vars(datasette: Any, database: str) -> dict[str, Any]:
 
 async def report_vars(datasette: Any, database: str, row: dict[str, Any]) -> dict[str, Any]:
     """A report page's extras: related reports, the Chicago line, the archived copy."""
-    related = await rows(datasette, database, reading.RELATED,
-                          {"id": row["id"], "terms": reading.similarity_terms(row["title"])})
+    words = reading.title_words(row["title"])
+    frequencies = await rows(datasette, database, reading.DOCUMENT_FREQUENCY, {"words": json.dumps(words)})
+    # Candidates by the words that tell reports apart; by all of them when those find none (a
+    # title of common words), as before.
+    related = await _related(datasette, database, row["id"], reading.informative(frequencies))
+    if not related:
+        related = await _related(datasette, database, row["id"], words)
     capture = await rows(datasette, database, reading.CAPTURE, {"id": row["id"]})
     return {"caci_related": related, "caci_chicago": chicago(row), "caci_authors": authors_of(row),
             "caci_tags": json.loads(row.get("tags") or "[]"), "caci_capture": capture[0] if capture else None}
+
+
+async def _related(datasette: Any, database: str, report_id: int, words: list[str]) -> list[dict]:
+    if not words:
+        return []
+    return await rows(datasette, database, reading.RELATED, {"id": report_id, "terms": reading.any_of(words)})
 
 
 def _filename(row: dict[str, Any]) -> str:
