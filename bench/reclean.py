@@ -7,7 +7,8 @@ noise hits each side alike, with the same number of worker processes:
 - `reclean`: read each page's WARC record, decode, clean, compare and store (the whole command);
 - `clean only`: the same without the database (what the cleaning itself costs);
 - `trafilatura`: read the same records, decode, `trafilatura.extract`; timed once its workers have
-  started, and `cold`, from the pool's creation, as `reclean` (a command) is timed.
+  started, and `cold`, from the pool's creation, as `reclean` (a command) is timed; its pool is
+  started the same way as reclean's.
 Medians of pages/s; the first reclean must find every report unchanged (identical to the crawl's).
 """
 
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 import db as store  # noqa: E402
 from db.warc import read_response  # noqa: E402
-from pipelines.workers import reclean_page  # noqa: E402
+from pipelines.workers import reclean_page, start_method  # noqa: E402
 from scraper.devserver import SiteServer  # noqa: E402
 from scraper.pages import decode_html  # noqa: E402
 from scraper.reclean import reclean  # noqa: E402
@@ -50,7 +51,10 @@ def pool_rate(fn, jobs: list[dict], workers: int, cold: bool = False) -> float:
     """Pages/s over `jobs` in a fresh pool: from its creation (`cold`, as a command runs), or
     from when its workers have started and imported what they need."""
     started = time.perf_counter()
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # Started as reclean starts its pool (forked where the process has one thread), so the cold
+    # rates differ by what the workers do, not by how they came to be.
+    context = multiprocessing.get_context(start_method(fork_if_alone=True))
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         if not cold:
             list(pool.map(fn, jobs[:workers * 4], chunksize=1))  # workers started, imports done
             started = time.perf_counter()
@@ -80,7 +84,8 @@ def main() -> int:
         jobs = [j for j in store.latest_captures(db) if j["warc_file"]]
         db.close()
         sizes = [read_response(folder, j["warc_file"], j["offset"]).body for j in jobs[:200]]
-        print(f"pages: {len(jobs)} archived, median page {statistics.median(map(len, sizes)) / 1024:.1f} kB")
+        print(f"pages: {len(jobs)} archived, median page {statistics.median(map(len, sizes)) / 1024:.1f} kB; "
+              f"worker processes started by {start_method(fork_if_alone=True)}")
         rates: dict[str, list[float]] = {name: [] for name in
                                          ("reclean", "clean only", "trafilatura", "trafilatura, cold")}
         for round_ in range(args.rounds):

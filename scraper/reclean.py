@@ -22,7 +22,7 @@ from typing import Any
 
 import db as store
 from db.warc import DamagedRecord
-from pipelines.workers import cleaning_pool, reclean_page
+from pipelines.workers import cleaning_pool, reclean_page, start_method
 from scraper.archive import warc_folder
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
@@ -90,7 +90,8 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
             since: str | None = None) -> tuple[Counter[str], int]:
     """Re-clean into the database at `db_path`; the count of each outcome, and the number of
     reports and failures with no archived copy (stored before the archive existed)."""
-    pool = cleaning_pool(workers) if workers else None
+    method = start_method(fork_if_alone=True)
+    pool = cleaning_pool(workers, method) if workers else None
     try:
         if pool is not None:
             for _ in range(workers):  # the workers start (and import) while the database is read
@@ -102,6 +103,9 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
             stored = store.stored_fingerprints(db)
             for job in archived:  # so a worker can tell an unchanged report without the database
                 job["stored"] = stored.get(job["report_id"])
+            logger.info("reclean: %d archived pages, cleaned in %s", len(archived),
+                        f"{workers} worker process{'es' if workers > 1 else ''} ({method})" if pool
+                        else "this process")
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
             clean = partial(reclean_page, str(folder), min_words)
             results: Iterable[Any] = pool.map(clean, archived, chunksize=32) if pool else map(clean, archived)

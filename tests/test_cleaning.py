@@ -282,3 +282,26 @@ def test_malformed_urls_in_a_page_do_not_crash_it():
     report = clean_page(html, ORIGIN + "/publications/field-reports/item/7101-x.html")
     assert report.title == "KAZAKHSTAN: PARLIAMENT DEBATES NEW RULES FOR NGOS"
     assert "[bad" not in report.body_html
+
+
+def test_workers_are_forked_only_by_a_process_with_one_thread():
+    """reclean forks its workers (ready with the modules imported) when it has only its main
+    thread; the crawler, which has threads, and anything else spawns them."""
+    import subprocess
+    import sys
+    import threading
+
+    from pipelines.workers import start_method
+    from tests.conftest import ROOT
+
+    code = "from pipelines.workers import start_method; print(start_method(fork_if_alone=True), start_method())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["fork", "spawn"]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert start_method(fork_if_alone=True) == "spawn"
+    finally:
+        stop.set()
+        other.join()

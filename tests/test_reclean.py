@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +71,7 @@ def test_an_unchanged_cleaner_changes_nothing_with_the_network_cut(archived):
     assert result.returncode == 0, result.stderr[-2000:]
     assert f"{len(before)} unchanged" in summary(result) and "0 changed" in summary(result)
     assert rows(archived) == before and Database(archived)["report_versions"].count == 0
+    assert re.search(r"cleaned in \d+ worker process(es)? \(fork\)", result.stderr)  # one thread: forked
 
 
 def test_reports_an_older_cleaner_left_are_updated_and_their_versions_kept(archived):
