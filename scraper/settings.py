@@ -64,6 +64,7 @@ EXTENSIONS = {
     "scraper.state.CrawlStateExtension": 100,
     "scraper.monitor.CrawlMonitor": 500,
     "scraper.drift.DriftGuard": 510,
+    "scraper.gctune.GcTuning": 900,
 }
 
 # --- Conditional re-fetches: an unchanged page costs a 304, not a download -----------------------
@@ -94,6 +95,7 @@ CACI_MAX_FAILURE_RATE = 0.5
 CACI_DRIFT_GENERIC_RATE = 0.5
 CACI_DRIFT_SAMPLE = 5  # item pages cleaned before drift can stop a crawl early; 0 turns the early stop off
 CACI_MONITOR_ENABLED = True
+CACI_GC_TUNED = True  # start-up frozen, young objects collected every 10,000 allocations (scraper/gctune.py)
 # Every fetched listing and item page kept as WARC, beside the database unless CACI_WARC_DIR says.
 CACI_WARC_ENABLED = True
 CACI_WARC_DIR = ""

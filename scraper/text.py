@@ -44,10 +44,19 @@ def clean_ws(text: str | None) -> str:
     return " ".join(text.split())
 
 
+# ASCII text: every character that is not a word character (\w: letters, digits, _) as a space.
+_ASCII_NON_WORD = str.maketrans({chr(c): " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")})
+
+
 def words(text: str | None) -> list[str]:
-    """Word tokens, case-folded, with Unicode quotes and compatibility forms folded."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
-    return re.findall(r"\w+", text)
+    """Word tokens, case-folded, with Unicode quotes and compatibility forms folded.
+
+    ASCII text (most bodies) is split where the regex `\w+` would end a match, ~3x faster:
+    NFKC changes no ASCII character and casefold is lower() there."""
+    text = text or ""
+    if text.isascii():
+        return text.lower().translate(_ASCII_NON_WORD).split()
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _fold(text: str) -> str:

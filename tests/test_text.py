@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.text import clean_ws, parse_byline, parse_date, title_key
+from scraper.text import clean_ws, parse_byline, parse_date, title_key, words
 
 
 @pytest.mark.parametrize("a,b", [
@@ -82,6 +83,13 @@ def test_clean_ws_is_the_regex_it_replaced(text):
     """str.split() (the fast form) collapses exactly the spaces the earlier regex did."""
     expected = _REGEX_SPACES.sub(" ", re.sub("[\u200b\u200c\u200d\u2060\ufeff\u00ad]", "", text)).strip()
     assert clean_ws(text) == expected
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(max_codepoint=127)) | st.text())
+def test_words_is_the_regex_it_replaced(text):
+    """The ASCII fast path (translate + split) gives exactly the tokens of NFKC, casefold, \\w+."""
+    assert words(text) == re.findall(r"\w+", unicodedata.normalize("NFKC", text).casefold())
 
 
 # --- properties of the dedup key ----------------------------------------------------------------
