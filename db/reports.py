@@ -112,8 +112,17 @@ ROW_COLUMNS = tuple(c for c in TABLES["reports"]["columns"] if c not in ("id", "
 
 
 def fingerprint(row: dict[str, Any]) -> str:
-    """A digest of a row's ROW_COLUMNS: equal digests, equal columns (values as SQLite gives them)."""
-    return hashlib.sha1(json.dumps([row.get(c) for c in ROW_COLUMNS], ensure_ascii=False).encode()).hexdigest()
+    """A digest of a row's ROW_COLUMNS: equal digests, equal columns (values as SQLite gives them).
+
+    Each value goes in with its type and length, so no two different rows run together into the
+    same bytes; text is hashed as UTF-8 (JSON-encoding every body first was 2/3 of the cost)."""
+    digest = hashlib.sha1()
+    for column in ROW_COLUMNS:
+        value = row.get(column)
+        data = value.encode("utf-8", "surrogatepass") if isinstance(value, str) else repr(value).encode()
+        digest.update(b"%s:%d:" % (type(value).__name__.encode(), len(data)))
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def stored_fingerprints(db: Database) -> dict[int, str | None]:

@@ -379,3 +379,19 @@ def test_a_stored_report_s_fingerprint_tells_an_unchanged_report(tmp_path):
     assert not unchanged(report | {"capture_id": 8}, stored)
     assert not unchanged(report | {"hits": 9000}, stored)  # a new read count is written too
     assert not unchanged(report, None)  # digest pieces: the upsert compares them itself
+
+
+def test_rows_that_differ_have_different_fingerprints():
+    """Values go into the digest with their type and length: no two rows run together."""
+    from db.reports import ROW_COLUMNS, fingerprint
+
+    base = dict.fromkeys(ROW_COLUMNS, "x") | {"title": "a", "body": "b", "hits": 0}
+    changes = [
+        {"title": "ab", "body": "c"}, {"title": "a", "body": "bc"},  # characters across a boundary
+        {"title": "None"}, {"title": None}, {"title": ""},  # None is not its name nor empty text
+        {"hits": 1}, {"hits": "1"}, {"hits": 1.0},  # a number is not its text, an int not a float
+        {"body": "é"}, {"body": "e\u0301"},  # one spelling of a letter is not another
+    ]
+    rows = [base] + [base | change for change in changes]
+    assert len({fingerprint(row) for row in rows}) == len(rows)
+    assert fingerprint(base) == fingerprint(dict(base))
