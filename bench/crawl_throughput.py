@@ -4,7 +4,9 @@ Usage: .venv/bin/python bench/crawl_throughput.py [--sizes 100 1000 3000] [--rou
 For each size: a generated archive served on 127.0.0.1 (bench/make_archive.py), then, in
 alternating order, the baseline spider (fetches the same listing and item pages, yields
 nothing) and our crawl (spider + cleaning + SQLite storage into a fresh database), each in its
-own process, politeness off, 8 requests in flight. Prints medians over the rounds.
+own process, politeness off, 8 requests in flight. Prints medians over the rounds; the ratio is
+the median of each round's ratio (its two runs one after the other), which this machine's
+minute-to-minute noise moves less than a ratio of two medians.
 """
 
 from __future__ import annotations
@@ -41,9 +43,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
-    print("| reports | baseline pages/s | our pages/s | ratio | our reports/s | ms per report | "
+    print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
           "CPU s (ours / baseline) | peak RSS MB (ours / baseline) | cleaning worker RSS MB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             site = Path(tmp) / "site"
@@ -61,7 +63,10 @@ def main() -> int:
         med = {m: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for m, rs in results.items()}
         base, ours = med["baseline"], med["ours"]
         base_rate, our_rate = base["responses"] / base["wall"], ours["responses"] / ours["wall"]
-        print(f"| {n} | {base_rate:.0f} | {our_rate:.0f} | {our_rate / base_rate:.2f} | "
+        ratios = [(o["responses"] / o["wall"]) / (b["responses"] / b["wall"])
+                  for o, b in zip(results["ours"], results["baseline"], strict=True)]
+        print(f"| {n} | {base_rate:.0f} | {our_rate:.0f} | {statistics.median(ratios):.2f} | "
+              f"{', '.join(f'{r:.2f}' for r in ratios)} | "
               f"{ours['reports'] / ours['wall']:.0f} | {1000 * ours['wall'] / max(1, ours['reports']):.1f} | "
               f"{ours['cpu']:.1f} / {base['cpu']:.1f} | {ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
