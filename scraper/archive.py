@@ -7,20 +7,14 @@ CACI_WARC_MAX_BYTES; a file is only ever appended to, so a crash loses at most t
 written, and the next run starts a file of its own. A page answered from the cache (a 304
 revalidation) writes nothing: its bytes are in an earlier capture. Each response is indexed in
 `captures` (file, offset, length, digest), and the page's RawPage carries its capture id.
-
-The writing happens in a thread of the archive's own (its file and its database connection live
-there): compressing, digesting and indexing a page were an eighth of the crawler's time, most of
-it in zlib, hashlib and SQLite, which let the crawl's own thread go on meanwhile.
 """
 
 from __future__ import annotations
 
-import asyncio
 import http
 import logging
 import os
 import secrets
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from io import BytesIO
 from pathlib import Path
@@ -66,7 +60,6 @@ class WarcArchiveMiddleware:
         self.file: BinaryIO | None = None
         self.writer: WARCWriter | None = None
         self.db = None
-        self.thread: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcArchiveMiddleware:
@@ -79,19 +72,10 @@ class WarcArchiveMiddleware:
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="caci-warc")
         if self.crawler.settings.getbool("SQLITE_ENABLED"):
-            # Opened in the archive's thread, the only one that uses it (SQLite's rule).
-            self.db = self.thread.submit(store.open_db, self.crawler.settings.get("SQLITE_PATH")).result()
+            self.db = store.open_db(self.crawler.settings.get("SQLITE_PATH"))
 
     def spider_closed(self, spider: Any) -> None:
-        if self.thread is None:
-            return
-        self.thread.submit(self._close).result()  # after every record queued before it
-        self.thread.shutdown()
-        self.thread = None
-
-    def _close(self) -> None:
         self._close_file()
         if self.db is not None:
             self.db.close()
@@ -115,25 +99,19 @@ class WarcArchiveMiddleware:
         self.writer.write_record(self.writer.create_warcinfo_record(name, {
             "software": f"caci-field-reports/{__version__} (Scrapy, warcio)", "format": "WARC File Format 1.1",
             "isPartOf": self.series}))
+        self.crawler.stats.inc_value(stat.WARC_FILES)
         return self.writer
 
-    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        if "cached" in response.flags or request.url.endswith("/robots.txt") or self.thread is None:
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if "cached" in response.flags or request.url.endswith("/robots.txt"):
             return response
         # A full or read-only disk stops the crawl, as for the database, rather than let pages go
         # on unarchived.
         with stop_on_storage_fault(self.crawler, self.folder):
-            capture_id, new_file = await asyncio.wrap_future(self.thread.submit(self._archive, request, response))
-            request.meta["caci_capture_id"] = capture_id
-            self.crawler.stats.inc_value(stat.WARC_RECORDS)
-            if new_file:
-                self.crawler.stats.inc_value(stat.WARC_FILES)
+            request.meta["caci_capture_id"] = self._archive(request, response)
         return response
 
-    def _archive(self, request: Request, response: Response) -> tuple[int | None, bool]:
-        """In the archive's thread: write the pair of records; the capture's id (None without a
-        database) and whether a new file was started for them."""
-        files = self.number
+    def _archive(self, request: Request, response: Response) -> int | None:
         writer = self._open_file()
         assert self.file is not None
         fetched_at = datetime.now(UTC).replace(microsecond=0)
@@ -161,10 +139,11 @@ class WarcArchiveMiddleware:
         length = self.file.tell() - offset
         writer.write_record(ask)
         self.file.flush()
+        self.crawler.stats.inc_value(stat.WARC_RECORDS)
         if self.db is None:
-            return None, self.number != files
+            return None
         return store.record_capture(
             self.db, url=response.url, fetched_at=fetched_at.isoformat(), status=response.status,
             payload_digest=reply.rec_headers.get_header("WARC-Payload-Digest"),
             warc_file=Path(self.file.name).name, offset=offset, length=length,
-            crawl_id=self.crawler.stats.get_value(stat.CRAWL_ID)), self.number != files
+            crawl_id=self.crawler.stats.get_value(stat.CRAWL_ID))

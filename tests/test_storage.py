@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from scrapy.exceptions import NotConfigured
 from sqlite_utils import Database
 
 from pipelines.storage import SQLitePipeline
 from scraper.model import PageFailure, Report
-from tests.conftest import project_crawler, run_async
+from tests.conftest import project_crawler
 
 REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item/1-a.html", item_id=1,
                 title="A Report", published="2010-01-06", body="Some words here.",
@@ -28,15 +26,10 @@ def pipeline(tmp_path):
     pipeline.close_spider()
 
 
-def store(pipeline, item):
-    """process_item (a coroutine: the writing happens in the pipeline's thread), run to its end."""
-    return run_async(pipeline.process_item(item))
-
-
 def test_reports_and_failures_are_written_and_counted(pipeline):
-    assert store(pipeline, REPORT) is REPORT
-    store(pipeline, REPORT)
-    store(pipeline, PageFailure(url="https://x/404.html", reason="fetch: HTTP 404"))
+    assert pipeline.process_item(REPORT) is REPORT
+    pipeline.process_item(REPORT)
+    pipeline.process_item(PageFailure(url="https://x/404.html", reason="fetch: HTTP 404"))
     stats = pipeline.stats
     assert stats.get_value("sqlite/inserted") == 1
     assert stats.get_value("sqlite/unchanged") == 1
@@ -49,7 +42,7 @@ def test_reports_and_failures_are_written_and_counted(pipeline):
 
 def test_other_items_pass_through(pipeline):
     item = {"not": "a report"}
-    assert store(pipeline, item) is item
+    assert pipeline.process_item(item) is item
 
 
 def test_disabled_by_setting():
@@ -93,38 +86,7 @@ def test_a_report_without_a_word_in_its_title_becomes_a_failure(tmp_path):
     """Issue 15: such a report raised in storage and was neither stored nor in `failures`."""
     pipeline = SQLitePipeline.from_crawler(project_crawler(**{"SQLITE_PATH": str(tmp_path / "t.db")}))
     pipeline.open_spider()
-    store(pipeline, Report(**{**REPORT.__dict__, "title": "🙂 — !!", "url": REPORT.url + "?x"}))
+    pipeline.process_item(Report(**{**REPORT.__dict__, "title": "🙂 — !!", "url": REPORT.url + "?x"}))
     pipeline.close_spider()
     [row] = Database(tmp_path / "t.db").query("select url, reason from failures")
     assert row["reason"].startswith("parse: ") and "no title words" in row["reason"]
-
-
-def test_a_write_waiting_for_another_writer_leaves_the_crawl_running(pipeline):
-    """SQLite writes happen in the pipeline's thread: while a write waits for another writer's
-    lock (busy_timeout), the crawl's event loop goes on (here: a ticker every 50 ms)."""
-    import asyncio
-    import sqlite3
-    import threading
-
-    holder = sqlite3.connect(pipeline.path, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock for a second
-    threading.Timer(1.0, holder.commit).start()
-
-    async def scenario() -> tuple[Any, int]:
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.05)
-                ticks += 1
-
-        running = asyncio.create_task(ticker())
-        item = await pipeline.process_item(REPORT)
-        running.cancel()
-        return item, ticks
-
-    item, ticks = run_async(scenario())
-    holder.close()
-    assert item is REPORT and pipeline.stats.get_value("sqlite/inserted") == 1
-    assert ticks >= 10  # the loop ran through the ~1 s wait
