@@ -53,7 +53,7 @@ def pool_rate(fn, jobs: list[dict], workers: int, cold: bool = False) -> float:
     started = time.perf_counter()
     # Started as reclean starts its pool (forked where the process has one thread), so the cold
     # rates differ by what the workers do, not by how they came to be.
-    context = multiprocessing.get_context(start_method(fork_if_alone=True))
+    context = multiprocessing.get_context(start_method())
     with ProcessPoolExecutor(workers, mp_context=context) as pool:
         if not cold:
             list(pool.map(fn, jobs[:workers * 4], chunksize=1))  # workers started, imports done
@@ -85,7 +85,7 @@ def main() -> int:
         db.close()
         sizes = [read_response(folder, j["warc_file"], j["offset"]).body for j in jobs[:200]]
         print(f"pages: {len(jobs)} archived, median page {statistics.median(map(len, sizes)) / 1024:.1f} kB; "
-              f"worker processes started by {start_method(fork_if_alone=True)}")
+              f"worker processes started by {start_method()}")
         rates: dict[str, list[float]] = {name: [] for name in
                                          ("reclean", "clean only", "trafilatura", "trafilatura, cold")}
         for round_ in range(args.rounds):

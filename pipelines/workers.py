@@ -62,17 +62,17 @@ def clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
                        listing_date=listing.published if listing else None, k2_markup=k2_markup)
 
 
-def start_method(fork_if_alone: bool = False) -> str:
-    """spawn where the process has threads (the crawler has: a lock another thread held when the
-    process forked is never released in the child); with `fork_if_alone`, fork where the process
-    has only its main thread, as reclean has when it starts its pool: a forked worker is ready in
-    milliseconds with the cleaning modules imported, a spawned one starts Python and imports
-    them (~0.3 s)."""
+def start_method() -> str:
+    """fork where the process has only its main thread, as reclean has when it starts its pool: a
+    forked worker is ready in milliseconds with the cleaning modules imported, a spawned one starts
+    Python and imports them (~0.3 s). spawn where it has threads: a lock another thread held when
+    the process forked is never released in the child."""
     alone = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
-    return "fork" if fork_if_alone and alone else "spawn"
+    return "fork" if alone else "spawn"
 
 
 def cleaning_pool(workers: int, method: str = "spawn") -> ProcessPoolExecutor:
+    """Worker processes for cleaning; the crawler's are spawned (it has threads)."""
     context = multiprocessing.get_context(method)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent)
 

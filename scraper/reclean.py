@@ -90,7 +90,7 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
             since: str | None = None) -> tuple[Counter[str], int]:
     """Re-clean into the database at `db_path`; the count of each outcome, and the number of
     reports and failures with no archived copy (stored before the archive existed)."""
-    method = start_method(fork_if_alone=True)
+    method = start_method()
     pool = cleaning_pool(workers, method) if workers else None
     try:
         if pool is not None:
