@@ -284,3 +284,14 @@ def test_pages_compile_no_template_once_started(crawled_db):
                  f"/{DB}/author?name=x"):
         get(ds, path)
     assert len(ds.jinja_env.cache) == compiled
+
+
+def test_a_datasette_without_an_archive_starts_as_datasette_does(tmp_path):
+    """The start-up work (templates compiled, start-up frozen) is for a server of an archive."""
+    from sqlite_utils import Database
+
+    gc.unfreeze()
+    Database(tmp_path / "notes.db")["notes"].insert({"id": 1}, pk="id")
+    ds = Datasette(files=[str(tmp_path / "notes.db")])
+    run_async(ds.invoke_startup())
+    assert len(ds.jinja_env.cache) == 0 and gc.get_freeze_count() == 0

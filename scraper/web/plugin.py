@@ -71,7 +71,10 @@ def startup(datasette: Any) -> None:
     # on the one event loop: every reader arriving meanwhile waited behind it, up to 0.9 s), so
     # compile them all now (~0.6 s), before the server takes requests; and what exists once
     # started lives as long as the server, so a full garbage collection need not walk it again
-    # (up to 42 ms with every request waiting, every ~100 pages; 5 ms frozen).
+    # (up to 42 ms with every request waiting, every ~100 pages; 5 ms frozen). A Datasette that
+    # serves no archive is left as it is.
+    if not any(is_archive(datasette, name) for name in datasette.databases):
+        return
     env = datasette.jinja_env
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
