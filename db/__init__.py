@@ -18,7 +18,7 @@ from db.connection import (
 from db.reports import (
     CONTENT_COLUMNS,
     report_urls,
-    stored_fingerprint,
+    stored_fingerprints,
     unchanged,
     upsert_report,
 )
@@ -33,7 +33,7 @@ from db.schema import MIGRATIONS, TABLES, migrate
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
            "finish_crawl", "is_storage_fault", "latest_captures", "record_capture",
-           "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "stored_fingerprint", "unchanged",
+           "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "stored_fingerprints", "unchanged",
            "upsert_report", "write"]
 
 # Database files this process has migrated: a crawl opens its database from several components,

@@ -125,16 +125,13 @@ def fingerprint(row: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def stored_fingerprint(db: Database, report_id: int | None) -> str | None:
-    """The stored report's fingerprint; None for no report, or one with digest pieces (the
-    upsert compares those itself). One row at a time: a re-clean of the whole archive reads them
-    as its workers clean, and keeps no report's text in memory."""
-    if report_id is None:
-        return None
-    row = next(db.query(
+def stored_fingerprints(db: Database) -> dict[int, str | None]:
+    """Every stored report's fingerprint by id; None for a report with digest pieces (the upsert
+    compares those itself). Read row by row: a re-clean of the whole archive keeps 40 bytes per
+    report in memory, not its text."""
+    return {row["id"]: None if row["digest_pieces"] else fingerprint(row) for row in db.query(
         "select r.*, (select count(*) from digest_items d where d.report_id = r.id) as digest_pieces "
-        "from reports r where r.id = ?", [report_id]), None)
-    return None if row is None or row["digest_pieces"] else fingerprint(row)
+        "from reports r")}
 
 
 def unchanged(report: dict[str, Any], stored: str | None) -> bool:

@@ -100,21 +100,15 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
         try:
             jobs = list(store.latest_captures(db, sections, since))
             archived = [job for job in jobs if job["warc_file"]]
-
-            def with_stored(jobs: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-                # Each with its stored fingerprint, so a worker can tell an unchanged report
-                # without the database; read as the jobs go out, so the workers start at once.
-                for job in jobs:
-                    job["stored"] = store.stored_fingerprint(db, job["report_id"])
-                    yield job
-
+            stored = store.stored_fingerprints(db)
+            for job in archived:  # so a worker can tell an unchanged report without the database
+                job["stored"] = stored.get(job["report_id"])
             logger.info("reclean: %d archived pages, cleaned in %s", len(archived),
                         f"{workers} worker process{'es' if workers > 1 else ''} ({method})" if pool
                         else "this process")
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
             clean = partial(reclean_page, str(folder), min_words)
-            results: Iterable[Any] = (pool.map(clean, with_stored(archived), chunksize=32) if pool
-                                      else map(clean, with_stored(archived)))
+            results: Iterable[Any] = pool.map(clean, archived, chunksize=32) if pool else map(clean, archived)
             pairs = zip(archived, _progress(results, len(archived)), strict=True)
             while chunk := list(islice(pairs, BATCH)):
                 with store.write(db):  # one commit per BATCH pages, not one per page

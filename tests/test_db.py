@@ -373,9 +373,7 @@ def test_a_stored_report_s_fingerprint_tells_an_unchanged_report(tmp_path):
     database = store.open_db(tmp_path / "c.db")
     report = REPORT | {"capture_id": 7, "fetched_at": "2026-11-28T10:00:00+00:00"}
     store.upsert_report(database, report)
-    [report_id] = [r["id"] for r in database.query("select id from reports")]
-    stored = store.stored_fingerprint(database, report_id)
-    assert store.stored_fingerprint(database, None) is None and store.stored_fingerprint(database, 999) is None
+    [stored] = store.stored_fingerprints(database).values()
     assert unchanged(report, stored)
     assert not unchanged(report | {"body": report["body"] + " More."}, stored)
     assert not unchanged(report | {"capture_id": 8}, stored)
