@@ -45,8 +45,9 @@ async def report_vars(datasette: Any, database: str, row: dict[str, Any]) -> dic
     frequencies = await rows(datasette, database, reading.DOCUMENT_FREQUENCY, {"words": json.dumps(words)})
     # Candidates by the words that tell reports apart; by all of them when those find none (a
     # title of common words), as before.
-    related = await _related(datasette, database, row["id"], reading.informative(frequencies))
-    if not related:
+    telling = reading.informative(frequencies)
+    related = await _related(datasette, database, row["id"], telling)
+    if not related and telling != words:  # the same query again would find nothing again
         related = await _related(datasette, database, row["id"], words)
     capture = await rows(datasette, database, reading.CAPTURE, {"id": row["id"]})
     return {"caci_related": related, "caci_chicago": chicago(row), "caci_authors": authors_of(row),
