@@ -20,6 +20,11 @@ import scrapy  # noqa: E402
 from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 
+from scraper import stats as stat  # noqa: E402
+
+
+BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
+
 
 class FetchOnlySpider(scrapy.Spider):
     """The baseline: fetches the same pages as a crawl, parses nothing, yields nothing."""
@@ -51,8 +56,10 @@ def main() -> int:
         name, value = pair.split("=", 1)
         settings.set(name, value, priority="cmdline")
     if mode == "baseline":
-        settings.set("ITEM_PIPELINES", {}, priority="cmdline")
-        settings.set("EXTENSIONS", {}, priority="cmdline")
+        # Fetch only: none of our pipelines, extensions, or archive (the WARC writer is a
+        # downloader middleware, so clearing the pipelines alone left it writing).
+        for name, value in BASELINE_OFF.items():
+            settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FetchOnlySpider if mode == "baseline" else "field_reports")
     kwargs = {"urls": Path(urls_file).read_text().split()} if mode == "baseline" else {"start_url": start_url}
@@ -73,7 +80,8 @@ def main() -> int:
         "rss_mb": me.ru_maxrss / 1024,
         "worker_rss_mb": workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),
-        "reports": stats.get("sqlite/inserted", 0) + stats.get("sqlite/duplicate", 0),
+        "reports": stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("duplicate"), 0),
+        "warc_records": stats.get(stat.WARC_RECORDS, 0),
     }))
     return 0
 

@@ -1,0 +1,44 @@
+"""The crawl benchmark's runner: its fetch-only baseline fetches and keeps nothing, ours stores and archives."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scraper.devserver import SiteServer
+
+ROOT = Path(__file__).resolve().parent.parent
+LISTING = "/publications/field-reports.html"
+
+
+def run_bench_crawl(mode: str, server_url: str, db: Path, urls: Path) -> dict:
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "_crawl_runner.py"), mode, server_url + LISTING,
+                          str(db), str(urls)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("mode", ["baseline", "ours"])
+def test_the_baseline_only_fetches(archive, tmp_path, mode):
+    """The ratio in bench/crawl_throughput.py is against fetching alone: a baseline that wrote the
+    WARC archive (a downloader middleware, on by default) would hide the archive's cost."""
+    site, specs = archive
+    routes = json.loads((site / "routes.json").read_text())
+    db = tmp_path / mode / "c.db"
+    db.parent.mkdir()
+    with SiteServer(site, validators=False) as server:
+        urls = tmp_path / "urls.txt"
+        urls.write_text("\n".join(server.url + p for p in routes if "/item/" in p))
+        result = run_bench_crawl(mode, server.url, db, urls)
+    assert result["responses"] >= len(specs)
+    if mode == "baseline":
+        assert (result["warc_records"], result["reports"]) == (0, 0)
+        assert not (db.parent / "warc").exists() and not db.exists()
+    else:
+        assert result["reports"] == len(specs)
+        assert result["warc_records"] == result["responses"] - 1  # all but robots.txt
+        assert list((db.parent / "warc").glob("*.warc.gz"))
