@@ -83,3 +83,20 @@ def test_visible_text_is_the_xpath_it_replaced(name):
     assert len(elements) > 20
     for element in elements:
         assert visible_text(element) == clean_ws(" ".join(compiled(VISIBLE_TEXT)(element)))
+
+
+@pytest.mark.parametrize(("markup", "found"), [
+    ('<div class="catItemView">x</div>', True),
+    ('<div class="a\tcatItemView\nb">x</div>', True),  # any whitespace separates class words
+    ('<div class="catItemViewer">x</div>', False),  # the name inside a longer word is not the class
+    ('<div class="mycatItemView">x</div>', False),
+    ('<div id="catItemView">x</div>', False),
+])
+def test_class_tests_match_whole_class_words(markup, found):
+    """The CSS class test and has_class() (a cheap substring test first, then the exact one)
+    match what CSS's .name matches, and nothing a substring alone would."""
+    from scraper.pages.common import compiled, has_class, parse_html, select
+
+    root = parse_html(f"<html><body>{markup}</body></html>")
+    assert bool(select(root, ".catItemView")) is found
+    assert bool(compiled(f"//*[{has_class('catItemView')}]")(root)) is found
