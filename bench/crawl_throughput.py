@@ -3,9 +3,9 @@
 Usage: .venv/bin/python bench/crawl_throughput.py [--sizes 100 1000 3000] [--rounds 3]
 For each size: a generated archive served on 127.0.0.1 (bench/make_archive.py), then, in
 alternating order, the baseline spider (fetches the same listing and item pages, yields
-nothing) and our crawl (spider + cleaning + SQLite storage into a fresh database), each in its
-own process, politeness off, 8 requests in flight. Prints medians over the rounds; the ratio is
-the median of each round's ratio (its two runs one after the other), which this machine's
+nothing, archives nothing) and our crawl (spider + cleaning + SQLite storage + WARC into a fresh
+database), each in its own process, politeness off, 8 requests in flight. Prints medians over the
+rounds; the ratio is the median of each round's ratio (its two runs one after the other), which this machine's
 minute-to-minute noise moves less than a ratio of two medians.
 """
 
@@ -37,6 +37,11 @@ def run(mode: str, start_url: str, db: Path, urls: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def busy(run: dict) -> float:
+    """How much of the crawl the event loop's thread spent on the CPU (100%: it was the limit)."""
+    return 100 * run["main_thread_cpu"] / run["wall"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 3000])
@@ -44,8 +49,8 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
-          "CPU s (ours / baseline) | peak RSS MB (ours / baseline) | cleaning worker RSS MB |")
-    print("|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+          "CPU s (ours / baseline) | event-loop thread CPU s, busy % (ours / baseline) | peak RSS MB (ours / baseline) | cleaning worker RSS MB |")
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             site = Path(tmp) / "site"
@@ -68,7 +73,9 @@ def main() -> int:
         print(f"| {n} | {base_rate:.0f} | {our_rate:.0f} | {statistics.median(ratios):.2f} | "
               f"{', '.join(f'{r:.2f}' for r in ratios)} | "
               f"{ours['reports'] / ours['wall']:.0f} | {1000 * ours['wall'] / max(1, ours['reports']):.1f} | "
-              f"{ours['cpu']:.1f} / {base['cpu']:.1f} | {ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
+              f"{ours['cpu']:.1f} / {base['cpu']:.1f} | "
+              f"{ours['main_thread_cpu']:.1f}, {busy(ours):.0f}% / {base['main_thread_cpu']:.1f}, {busy(base):.0f}% | "
+              f"{ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
               flush=True)
     return 0
