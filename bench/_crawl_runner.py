@@ -22,7 +22,6 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 
 from scraper import stats as stat  # noqa: E402
 
-
 BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
 
 

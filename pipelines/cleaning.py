@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from pipelines.workers import clean_or_fail, cleaning_pool, cleaning_workers
+from pipelines.worker import WorkerDied, WorkerProcess
+from pipelines.workers import clean_or_fail, cleaning_workers, die_with_parent
 from scraper import stats as stat
 from scraper.model import PageFailure, RawPage, Report
 from scraper.settings import CACI_MIN_BODY_WORDS
@@ -29,7 +27,7 @@ class CleaningPipeline:
         self.stats = stats
         self.min_words = min_words
         self.workers = workers
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: list[WorkerProcess] = []
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CleaningPipeline:
@@ -40,23 +38,24 @@ class CleaningPipeline:
                    cleaning_workers(settings.get("CACI_CLEANING_WORKERS")))
 
     def open_spider(self) -> None:
-        if self.workers:
-            # spawn, not fork: the crawler process has threads, and a forked lock can hang.
-            self.pool = cleaning_pool(self.workers)
+        self.pool = [WorkerProcess(initializer=die_with_parent) for _ in range(self.workers)]
 
     def close_spider(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        for worker in self.pool:
+            worker.close()
+        self.pool = []
 
     async def _clean(self, item: RawPage) -> Report | PageFailure:
-        if self.pool is None:
+        if not self.pool:
             return clean_or_fail(item, self.min_words)
+        worker = min(self.pool, key=lambda w: len(w.pending))  # the least busy
         try:
-            return await asyncio.wrap_future(self.pool.submit(clean_or_fail, item, self.min_words))
-        except BrokenProcessPool:
+            return await worker.call(clean_or_fail, item, self.min_words)
+        except WorkerDied:
             logger.error("A cleaning worker died; cleaning in the crawler process from now on")
-            self.pool = None
+            for other in self.pool:
+                other.close()
+            self.pool = []
             return clean_or_fail(item, self.min_words)
 
     async def process_item(self, item: Any) -> Any:

@@ -72,7 +72,8 @@ def start_method() -> str:
 
 
 def cleaning_pool(workers: int, method: str = "spawn") -> ProcessPoolExecutor:
-    """Worker processes for cleaning; the crawler's are spawned (it has threads)."""
+    """reclean's worker processes (the crawl's are pipelines.worker.WorkerProcess: no threads in
+    the crawler to serve them)."""
     context = multiprocessing.get_context(method)
     return ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent)
 

@@ -1,0 +1,96 @@
+"""The worker process the event loop calls over a socket pair: results, errors, order, death, close."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+
+import pytest
+
+from pipelines.worker import WorkerDied, WorkerProcess
+from tests.conftest import run_async
+
+
+def echo(value):
+    return value
+
+
+def fail(message):
+    raise ValueError(message)
+
+
+def unpicklable():
+    return lambda: None  # a lambda cannot be pickled back
+
+
+def pid():
+    return os.getpid()
+
+
+def test_calls_return_results_and_raise_the_workers_exceptions():
+    """Results come back whole (a megabyte, in pieces of the stream), many calls at once each get
+    their own, and an exception raised in the worker is raised to the caller as itself."""
+    worker = WorkerProcess()
+
+    async def run():
+        big = os.urandom(1 << 20)
+        results = await asyncio.gather(*(worker.call(echo, i) for i in range(200)))
+        same = await worker.call(echo, big) == big
+        with pytest.raises(ValueError, match="no such page"):
+            await worker.call(fail, "no such page")
+        with pytest.raises(RuntimeError):
+            await worker.call(unpicklable)
+        return results, same, await worker.call(pid)
+
+    try:
+        results, same, worker_pid = run_async(run())
+    finally:
+        worker.close()
+    assert results == list(range(200)) and same
+    assert worker_pid != os.getpid()
+
+
+def test_a_killed_worker_fails_its_calls_with_worker_died():
+    """A worker killed mid-call: the call in flight and every later one raise WorkerDied (the
+    caller then does the work itself), instead of waiting for an answer that never comes."""
+    worker = WorkerProcess()
+
+    async def run():
+        worker_pid = await worker.call(pid)
+        slow = asyncio.ensure_future(worker.call(__import__("time").sleep, 30))
+        await asyncio.sleep(0.2)
+        os.kill(worker_pid, signal.SIGKILL)
+        with pytest.raises(WorkerDied):
+            await asyncio.wait_for(slow, 20)
+        with pytest.raises(WorkerDied):
+            await worker.call(echo, 1)
+
+    try:
+        run_async(run())
+    finally:
+        worker.close()
+
+
+def test_close_lets_the_worker_exit_by_itself():
+    """close() ends the worker's loop (it sees the socket shut) rather than terminating it, also
+    when the event loop that used it has already ended."""
+    worker = WorkerProcess()
+    run_async(worker.call(echo, 1))
+    process = worker.process
+    worker.close()
+    assert not process.is_alive() and process.exitcode == 0
+
+
+def test_calls_made_together_before_the_start_share_one_process():
+    """The first items of a crawl reach the pipeline together: they start one worker, not one each."""
+    worker = WorkerProcess()
+
+    async def run():
+        return await asyncio.gather(*(worker.call(pid) for _ in range(20)))
+
+    try:
+        pids = run_async(run())
+    finally:
+        worker.close()
+    assert len(set(pids)) == 1
