@@ -52,10 +52,11 @@ class CleaningPipeline:
         try:
             return await worker.call(clean_or_fail, item, self.min_words)
         except WorkerDied:
-            logger.error("A cleaning worker died; cleaning in the crawler process from now on")
-            for other in self.pool:
-                other.close()
-            self.pool = []
+            if self.pool:  # said once, by the first of the pages the dead worker had
+                logger.error("A cleaning worker died; cleaning in the crawler process from now on")
+                for other in self.pool:
+                    other.close()
+                self.pool = []
             return clean_or_fail(item, self.min_words)
 
     async def process_item(self, item: Any) -> Any:

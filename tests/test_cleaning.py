@@ -305,3 +305,44 @@ def test_workers_are_forked_only_by_a_process_with_one_thread():
     finally:
         stop.set()
         other.join()
+
+
+def test_a_dead_cleaning_worker_is_replaced_by_cleaning_in_the_crawler(caplog):
+    """A cleaning worker killed mid-crawl (the OOM killer, say) loses no page: the page it had
+    and the ones after it are cleaned in the crawler process, and the log says so once."""
+    import asyncio
+    import os
+    import signal
+    import time
+
+    from pipelines.worker import WorkerDied, WorkerProcess
+
+    crawler = project_crawler(**{"CACI_MIN_BODY_WORDS": 20, "CACI_CLEANING_WORKERS": 1})
+    crawler.stats.open_spider()
+    pipeline = CleaningPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    html = (SITE / "item-7102.html").read_text()
+    page = RawPage(url=ORIGIN + "/publications/field-reports/item/7102-x.html", html=html,
+                   fetched_at="2026-01-01T00:00:00+00:00")
+
+    async def run_all():
+        first_report = await pipeline.process_item(page)
+        worker: WorkerProcess = pipeline.pool[0]
+        worker_pid = worker.process.pid
+        busy = asyncio.ensure_future(worker.call(time.sleep, 5))  # the pages below wait behind it
+        waiting = [asyncio.ensure_future(pipeline.process_item(page)) for _ in range(3)]
+        await asyncio.sleep(0.2)
+        os.kill(worker_pid, signal.SIGKILL)
+        after = await asyncio.gather(*waiting)
+        with pytest.raises(WorkerDied):
+            await busy
+        return first_report, worker_pid, after
+
+    try:
+        first_report, worker_pid, after = run_async(run_all())
+    finally:
+        pipeline.close_spider()
+    assert isinstance(first_report, Report) and worker_pid != os.getpid()
+    assert [type(r) for r in after] == [Report] * 3 and all(r.item_id == 7102 for r in after)
+    assert pipeline.pool == []
+    assert caplog.text.count("A cleaning worker died") == 1
