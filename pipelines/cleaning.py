@@ -51,9 +51,9 @@ class CleaningPipeline:
         worker = min(self.pool, key=lambda w: len(w.pending))  # the least busy
         try:
             return await worker.call(clean_or_fail, item, self.min_words)
-        except WorkerDied:
+        except WorkerDied as exc:
             if self.pool:  # said once, by the first of the pages the dead worker had
-                logger.error("A cleaning worker died; cleaning in the crawler process from now on")
+                logger.error("A cleaning worker died (%s); cleaning in the crawler process from now on", exc)
                 for other in self.pool:
                     other.close()
                 self.pool = []

@@ -99,11 +99,16 @@ class WorkerProcess:
     async def _start(self) -> None:
         ours, theirs = socket.socketpair()
         # spawn, not fork: the crawler process has threads, and a forked lock can hang.
-        self.process = multiprocessing.get_context("spawn").Process(
+        process = multiprocessing.get_context("spawn").Process(
             target=_serve, args=(theirs, self.initializer), daemon=True, name="caci-worker")
-        self.process.start()
-        theirs.close()
-        self.sock = ours
+        try:
+            process.start()
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.process, self.sock = process, ours
         self.transport, _ = await asyncio.get_running_loop().create_unix_connection(
             lambda: _Replies(self.pending), sock=ours)
 
@@ -114,7 +119,11 @@ class WorkerProcess:
             # The first calls may come together: one start, the others wait for it.
             if self.starting is None:
                 self.starting = asyncio.ensure_future(self._start())
-            await self.starting
+            try:
+                await self.starting
+            except Exception as exc:  # e.g. no process can be made: the caller does the work itself
+                self.dead = True
+                raise WorkerDied(f"the worker process could not start: {type(exc).__name__}: {exc}") from exc
         assert self.transport is not None
         if self.transport.is_closing():
             self.dead = True

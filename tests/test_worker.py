@@ -94,3 +94,20 @@ def test_calls_made_together_before_the_start_share_one_process():
     finally:
         worker.close()
     assert len(set(pids)) == 1
+
+
+def test_a_worker_that_cannot_start_says_worker_died():
+    """A worker that cannot be made (here its initializer cannot be sent to it) fails its calls
+    with WorkerDied, the error the pipeline falls back on, not with an error that loses the page."""
+    worker = WorkerProcess(initializer=lambda: None)  # a lambda cannot be pickled for spawn
+
+    async def run():
+        with pytest.raises(WorkerDied, match="could not start"):
+            await worker.call(echo, 1)
+        with pytest.raises(WorkerDied):
+            await worker.call(echo, 1)
+
+    try:
+        run_async(run())
+    finally:
+        worker.close()
