@@ -12,6 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 
 import db as store
+from pipelines.writer import Writes, close_database, write_failure, write_report, writer_wanted
 from scraper import stats as stat
 from scraper.drift import crawl_drift
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
@@ -27,12 +28,14 @@ class SQLitePipeline:
     pages become `failures` whose reason says drift, and no report is written from them.
     """
 
-    def __init__(self, path: str | Path, crawler: Any, drift_rate: float) -> None:
+    def __init__(self, path: str | Path, crawler: Any, drift_rate: float, writer_process: bool = False) -> None:
         self.path = Path(path)
         self.crawler = crawler
         self.stats = crawler.stats
         self.drift_rate = drift_rate
+        self.writer_process = writer_process
         self.db = None
+        self.writes: Writes | None = None
         self.held: list[Report | PageFailure] = []
 
     @classmethod
@@ -40,18 +43,22 @@ class SQLitePipeline:
         settings = crawler.settings
         if not settings.getbool("SQLITE_ENABLED"):
             raise NotConfigured("SQLITE_ENABLED is off")
-        return cls(settings.get("SQLITE_PATH"), crawler, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+        return cls(settings.get("SQLITE_PATH"), crawler, settings.getfloat("CACI_DRIFT_GENERIC_RATE"),
+                   writer_wanted(settings.get("SQLITE_WRITER_PROCESS")))
 
     def open_spider(self) -> None:
+        # Opened here in any case: a database that cannot be used stops the crawl before it
+        # starts, and the schema is migrated before the writer process connects.
         self.db = store.open_db(self.path)
-        logger.info("Storing reports in %s", self.path.resolve())
+        self.writes = Writes(self.crawler, in_process_only=not self.writer_process)
+        logger.info("Storing reports in %s%s", self.path.resolve(),
+                    " (from a writer process)" if self.writes.elsewhere else "")
 
-    def close_spider(self) -> None:
+    async def close_spider(self) -> None:
         if self.db is None:
             return
         if self.failed:
-            self.db.close()
-            self.db = None
+            await self._finish()
             return
         drift = crawl_drift(self.stats.get_stats(), self.drift_rate)
         if self.held:
@@ -60,14 +67,21 @@ class SQLitePipeline:
         for item in self.held:
             if drift:
                 why = item.reason if isinstance(item, PageFailure) else "no K2 item markup"
-                self._store(PageFailure(
+                await self._store(PageFailure(
                     url=item.url, reason=f"{DRIFT_PREFIX}{drift}; this page: {why}", fetched_at=item.fetched_at,
                     listing_title=getattr(item, "listing_title", None),
                     listing_date=getattr(item, "listing_date", None), k2_markup=False))
                 self.stats.inc_value(stat.SQLITE_DRIFT_HELD)
             else:
-                self._store(item)
+                await self._store(item)
         self.held = []
+        await self._finish()
+
+    async def _finish(self) -> None:
+        assert self.writes is not None and self.db is not None
+        with contextlib.suppress(Exception):  # closing what could not be written: nothing more to lose
+            await self.writes.run(close_database, str(self.path))
+        self.writes.close()
         self.db.close()
         self.db = None
 
@@ -76,23 +90,23 @@ class SQLitePipeline:
         """Whether storage stopped the crawl (then nothing more is written)."""
         return bool(self.stats.get_value(stat.STORAGE_FAILED))
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if self.failed:
             return item  # writing is impossible; the next run fetches these pages again
         if isinstance(item, Report) and item.extraction != "k2" or (
                 isinstance(item, PageFailure) and item.k2_markup is False):
             self.held.append(item)
             return item
-        self._store(item)
+        await self._store(item)
         return item
 
-    def _store(self, item: Any) -> None:
+    async def _store(self, item: Any) -> None:
         """Write one item; a report the store refuses becomes a failure; a store that cannot be
         written at all stops the crawl at once, so the next run (with room) completes the archive."""
         with stop_on_storage_fault(self.crawler, self.path):
             if isinstance(item, Report):
                 try:
-                    status = store.upsert_report(self.db, item.to_dict())
+                    status = await self.writes.run(write_report, str(self.path), item.to_dict())
                 except ValueError as exc:  # e.g. a title without a word to deduplicate on
                     item = PageFailure(url=item.url, reason=f"parse: {exc}", fetched_at=item.fetched_at)
                 else:
@@ -100,8 +114,8 @@ class SQLitePipeline:
                     logger.debug("%s %s", status, item.url)
                     return
             if isinstance(item, PageFailure):
-                store.record_failure(self.db, item.url, item.reason, item.fetched_at or None,
-                                     item.listing_title, item.listing_date)
+                await self.writes.run(write_failure, str(self.path), item.url, item.reason,
+                                      item.fetched_at or None, item.listing_title, item.listing_date)
                 self.stats.inc_value(stat.SQLITE_FAILURES)
 
 

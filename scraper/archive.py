@@ -11,23 +11,20 @@ revalidation) writes nothing: its bytes are in an earlier capture. Each response
 
 from __future__ import annotations
 
-import http
 import logging
 import os
 import secrets
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
-from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
 
-import db as store
+from db.archive import FetchedPage
 from pipelines.storage import stop_on_storage_fault
+from pipelines.writer import Writes, archive, close_series, writer_wanted
 from scraper import __version__
 from scraper import stats as stat
 
@@ -35,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 # Hop-by-hop framing that no longer describes the body as kept (it is de-chunked).
 _DROP_HEADERS = {"transfer-encoding"}
+SOFTWARE = f"caci-field-reports/{__version__} (Scrapy, warcio)"
 
 
 def _headers(headers: Any) -> list[tuple[str, str]]:
@@ -49,101 +47,55 @@ def warc_folder(settings: Any) -> Path:
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Any, folder: Path, max_bytes: int) -> None:
+    def __init__(self, crawler: Any, folder: Path, max_bytes: int, writer_process: bool = False) -> None:
         self.crawler = crawler
         self.folder = folder
         self.max_bytes = max_bytes
+        self.writer_process = writer_process
         # Time, process and a random part: two crawls in one process (a CrawlerProcess running two
         # spiders, the tests) within one second must not reach for the same file name.
         self.series = f"caci-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{secrets.token_hex(3)}"
-        self.number = 0
-        self.file: BinaryIO | None = None
-        self.writer: WARCWriter | None = None
-        self.db = None
+        self.db_path: str | None = None
+        self.writes: Writes | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> WarcArchiveMiddleware:
         settings = crawler.settings
         if not settings.getbool("CACI_WARC_ENABLED"):
             raise NotConfigured("CACI_WARC_ENABLED is off")
-        middleware = cls(crawler, warc_folder(settings), settings.getint("CACI_WARC_MAX_BYTES"))
+        middleware = cls(crawler, warc_folder(settings), settings.getint("CACI_WARC_MAX_BYTES"),
+                         writer_wanted(settings.get("SQLITE_WRITER_PROCESS")))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: Any) -> None:
         if self.crawler.settings.getbool("SQLITE_ENABLED"):
-            self.db = store.open_db(self.crawler.settings.get("SQLITE_PATH"))
+            self.db_path = str(self.crawler.settings.get("SQLITE_PATH"))
+        self.writes = Writes(self.crawler, in_process_only=not self.writer_process)
 
-    def spider_closed(self, spider: Any) -> None:
-        self._close_file()
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+    async def spider_closed(self, spider: Any) -> None:
+        if self.writes is not None:
+            with stop_on_storage_fault(self.crawler, self.folder):
+                await self.writes.run(close_series, self.series)
+            self.writes.close()
+            self.writes = None
 
-    def _close_file(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file, self.writer = None, None
-
-    def _open_file(self) -> WARCWriter:
-        if self.writer is not None and self.file is not None and self.file.tell() < self.max_bytes:
-            return self.writer
-        self._close_file()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.number += 1
-        name = f"{self.series}-{self.number:05d}.warc.gz"
-        # "xb": a new file, never an older one rewritten.
-        self.file = (self.folder / name).open("xb")
-        self.writer = WARCWriter(self.file, gzip=True)
-        self.writer.write_record(self.writer.create_warcinfo_record(name, {
-            "software": f"caci-field-reports/{__version__} (Scrapy, warcio)", "format": "WARC File Format 1.1",
-            "isPartOf": self.series}))
-        self.crawler.stats.inc_value(stat.WARC_FILES)
-        return self.writer
-
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        if "cached" in response.flags or request.url.endswith("/robots.txt"):
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        if "cached" in response.flags or request.url.endswith("/robots.txt") or self.writes is None:
             return response
+        page = FetchedPage(
+            url=response.url, status=response.status, headers=_headers(response.headers), body=response.body,
+            request_url=request.url, method=request.method, request_headers=_headers(request.headers),
+            request_body=request.body, fetched_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
+            crawl_id=self.crawler.stats.get_value(stat.CRAWL_ID))
         # A full or read-only disk stops the crawl, as for the database, rather than let pages go
         # on unarchived.
         with stop_on_storage_fault(self.crawler, self.folder):
-            request.meta["caci_capture_id"] = self._archive(request, response)
+            capture_id, opened = await self.writes.run(
+                archive, self.db_path, str(self.folder), self.series, self.max_bytes, SOFTWARE, page)
+            request.meta["caci_capture_id"] = capture_id
+            self.crawler.stats.inc_value(stat.WARC_RECORDS)
+            if opened:
+                self.crawler.stats.inc_value(stat.WARC_FILES, opened)
         return response
-
-    def _archive(self, request: Request, response: Response) -> int | None:
-        writer = self._open_file()
-        assert self.file is not None
-        fetched_at = datetime.now(UTC).replace(microsecond=0)
-        warc_date = fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        try:
-            phrase = http.HTTPStatus(response.status).phrase
-        except ValueError:
-            phrase = ""
-        # With its length given, warcio digests the payload where it is; without, it first copies
-        # every payload into a temporary file (a third of the archive's cost per page).
-        reply = writer.create_warc_record(
-            response.url, "response", payload=BytesIO(response.body), length=len(response.body),
-            http_headers=StatusAndHeaders(f"{response.status} {phrase}", _headers(response.headers),
-                                          protocol="HTTP/1.1"),
-            warc_headers_dict={"WARC-Date": warc_date})
-        path = request.url.split("/", 3)[3] if request.url.count("/") >= 3 else ""
-        ask = writer.create_warc_record(
-            request.url, "request", payload=BytesIO(request.body), length=len(request.body),
-            http_headers=StatusAndHeaders(f"{request.method} /{path} HTTP/1.1", _headers(request.headers),
-                                          is_http_request=True),
-            warc_headers_dict={"WARC-Date": warc_date,
-                               "WARC-Concurrent-To": reply.rec_headers.get_header("WARC-Record-ID")})
-        offset = self.file.tell()
-        writer.write_record(reply)
-        length = self.file.tell() - offset
-        writer.write_record(ask)
-        self.file.flush()
-        self.crawler.stats.inc_value(stat.WARC_RECORDS)
-        if self.db is None:
-            return None
-        return store.record_capture(
-            self.db, url=response.url, fetched_at=fetched_at.isoformat(), status=response.status,
-            payload_digest=reply.rec_headers.get_header("WARC-Payload-Digest"),
-            warc_file=Path(self.file.name).name, offset=offset, length=length,
-            crawl_id=self.crawler.stats.get_value(stat.CRAWL_ID))

@@ -84,6 +84,7 @@ DEFAULT_REQUEST_HEADERS = {
 # --- Project settings (see the README's settings table) ------------------------------------------
 SQLITE_PATH = "data/caci.db"
 SQLITE_ENABLED = True
+SQLITE_WRITER_PROCESS = "auto"  # WARC records, captures and reports written from a process of their own; "auto": on 2+ cores
 CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
 CACI_CLEANING_WORKERS = "auto"  # processes that clean pages beside the crawl; "auto": cores - 1, ≤ 2

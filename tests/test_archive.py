@@ -22,12 +22,14 @@ def record_at(folder: Path, capture: dict):
         return record, record.content_stream().read()
 
 
-@pytest.fixture(scope="module")
-def archived(tmp_path_factory):
-    """One crawl of the sample site with its archive: (server url, database path, warc folder)."""
+@pytest.fixture(scope="module", params=["writer-process", "in-process"])
+def archived(tmp_path_factory, request):
+    """One crawl of the sample site with its archive, written from the crawl's writer process or
+    from the crawler process: (server url, database path, warc folder, routes)."""
     db_path = tmp_path_factory.mktemp("archived") / "caci.db"
     with SiteServer(SITE) as server:
-        assert finished(crawl_here(f"{server.url}/publications/field-reports.html", db_path))
+        assert finished(crawl_here(f"{server.url}/publications/field-reports.html", db_path,
+                                   SQLITE_WRITER_PROCESS=request.param == "writer-process"))
         yield server.url, db_path, db_path.parent / "warc", server.routes
 
 
@@ -142,3 +144,22 @@ def test_two_crawls_of_one_process_write_files_of_their_own(tmp_path):
     settings = {"SQLITE_PATH": str(tmp_path / "c.db"), "SQLITE_ENABLED": False}
     first, second = (WarcArchiveMiddleware.from_crawler(project_crawler(**settings)) for _ in range(2))
     assert first.series != second.series
+
+
+def test_a_series_taken_over_goes_on_past_the_files_there(tmp_path):
+    """A writer process that dies leaves its series' files; the crawler process, writing the
+    series from then on, starts the next file rather than touch (or fail on) an existing one."""
+    from db.archive import FetchedPage, WarcSeries
+
+    page = FetchedPage(url="http://x/a.html", status=200, headers=[("Content-Type", "text/html")],
+                       body=b"<p>a</p>", request_url="http://x/a.html", method="GET", request_headers=[],
+                       request_body=b"", fetched_at="2026-11-29T04:00:00+00:00")
+    first = WarcSeries(tmp_path, "caci-test", 1 << 20, "test")
+    first.write(page)
+    first.close()
+    before = (tmp_path / "caci-test-00001.warc.gz").read_bytes()
+    again = WarcSeries(tmp_path, "caci-test", 1 << 20, "test")
+    assert again.write(page) == (None, 1)
+    again.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["caci-test-00001.warc.gz", "caci-test-00002.warc.gz"]
+    assert (tmp_path / "caci-test-00001.warc.gz").read_bytes() == before

@@ -8,33 +8,37 @@ from sqlite_utils import Database
 
 from pipelines.storage import SQLitePipeline
 from scraper.model import PageFailure, Report
-from tests.conftest import project_crawler
+from tests.conftest import project_crawler, run_async
 
 REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item/1-a.html", item_id=1,
                 title="A Report", published="2010-01-06", body="Some words here.",
                 body_html="<p>Some words here.</p>", word_count=3, fetched_at="2026-01-01T00:00:00+00:00")
 
 
-@pytest.fixture
-def pipeline(tmp_path):
-    """An opened SQLitePipeline writing to tmp_path/out.db, with real stats."""
-    crawler = project_crawler(**{"SQLITE_PATH": str(tmp_path / "sub" / "out.db")})
+@pytest.fixture(params=["writer-process", "in-process"])
+def pipeline(tmp_path, request):
+    """A SQLitePipeline writing to tmp_path/out.db (from a writer process, or from the crawler
+    process), with real stats; open it, feed it and close it inside one `run_async`."""
+    crawler = project_crawler(**{"SQLITE_PATH": str(tmp_path / "sub" / "out.db"),
+                                 "SQLITE_WRITER_PROCESS": request.param == "writer-process"})
     crawler.stats.open_spider()
-    pipeline = SQLitePipeline.from_crawler(crawler)
-    pipeline.open_spider()
-    yield pipeline
-    pipeline.close_spider()
+    return SQLitePipeline.from_crawler(crawler)
 
 
 def test_reports_and_failures_are_written_and_counted(pipeline):
-    assert pipeline.process_item(REPORT) is REPORT
-    pipeline.process_item(REPORT)
-    pipeline.process_item(PageFailure(url="https://x/404.html", reason="fetch: HTTP 404"))
+    async def run():
+        pipeline.open_spider()
+        same = await pipeline.process_item(REPORT) is REPORT
+        await pipeline.process_item(REPORT)
+        await pipeline.process_item(PageFailure(url="https://x/404.html", reason="fetch: HTTP 404"))
+        await pipeline.close_spider()
+        return same
+
+    assert run_async(run())
     stats = pipeline.stats
     assert stats.get_value("sqlite/inserted") == 1
     assert stats.get_value("sqlite/unchanged") == 1
     assert stats.get_value("sqlite/failures") == 1
-    pipeline.close_spider()
     database = Database(pipeline.path)
     assert [r["title"] for r in database.query("select title from reports")] == ["A Report"]
     assert [r["reason"] for r in database.query("select reason from failures")] == ["fetch: HTTP 404"]
@@ -42,7 +46,15 @@ def test_reports_and_failures_are_written_and_counted(pipeline):
 
 def test_other_items_pass_through(pipeline):
     item = {"not": "a report"}
-    assert pipeline.process_item(item) is item
+
+    async def run():
+        pipeline.open_spider()
+        try:
+            return await pipeline.process_item(item)
+        finally:
+            await pipeline.close_spider()
+
+    assert run_async(run()) is item
 
 
 def test_disabled_by_setting():
@@ -82,11 +94,14 @@ def test_a_full_disk_stops_the_crawl_at_once_and_the_next_run_completes_it(small
     assert Database(roomy / "caci.db")["reports"].count == len(expected_crawl["reports"])
 
 
-def test_a_report_without_a_word_in_its_title_becomes_a_failure(tmp_path):
-    """Issue 15: such a report raised in storage and was neither stored nor in `failures`."""
-    pipeline = SQLitePipeline.from_crawler(project_crawler(**{"SQLITE_PATH": str(tmp_path / "t.db")}))
-    pipeline.open_spider()
-    pipeline.process_item(Report(**{**REPORT.__dict__, "title": "🙂 — !!", "url": REPORT.url + "?x"}))
-    pipeline.close_spider()
-    [row] = Database(tmp_path / "t.db").query("select url, reason from failures")
+def test_a_report_without_a_word_in_its_title_becomes_a_failure(pipeline):
+    """Issue 15: such a report raised in storage and was neither stored nor in `failures`; the
+    ValueError crosses from the writer process as it is raised in this one."""
+    async def run():
+        pipeline.open_spider()
+        await pipeline.process_item(Report(**{**REPORT.__dict__, "title": "🙂 — !!", "url": REPORT.url + "?x"}))
+        await pipeline.close_spider()
+
+    run_async(run())
+    [row] = Database(pipeline.path).query("select url, reason from failures")
     assert row["reason"].startswith("parse: ") and "no title words" in row["reason"]

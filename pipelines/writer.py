@@ -1,0 +1,123 @@
+"""The crawl's writes, per page: WARC records, their index, reports and failures, in one writer process.
+
+The crawler's event loop is what limits a crawl (its CPU decides the rate: bench/crawl_throughput.py);
+writing WARC and storing a report were ~1 ms of it per item page, most of it zlib and SQLite. Here
+they run in a process of their own that owns every per-page write, so no two writers take turns
+at SQLite's lock. The same functions run in the crawler process when there is no writer process
+(one core, SQLITE_WRITER_PROCESS off) or after it died. Free of Scrapy, so the process starts
+quickly.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import db as store
+from db.archive import FetchedPage, WarcSeries
+from pipelines.worker import WorkerDied, WorkerProcess
+from pipelines.workers import die_with_parent
+
+logger = logging.getLogger(__name__)
+
+# In whichever process runs the functions below: open connections by database path, and WARC
+# series by name.
+_dbs: dict[str, Any] = {}
+_series: dict[str, WarcSeries] = {}
+
+
+def _db(path: str | None) -> Any:
+    if path is None:
+        return None
+    if path not in _dbs:
+        _dbs[path] = store.open_db(path)
+    return _dbs[path]
+
+
+def archive(db_path: str | None, folder: str, series: str, max_bytes: int, software: str,
+            page: FetchedPage) -> tuple[int | None, int]:
+    """Write `page` to its crawl's WARC series (indexed in the database if there is one): its
+    capture id and the number of files opened (WarcSeries.write)."""
+    if series not in _series:
+        _series[series] = WarcSeries(Path(folder), series, max_bytes, software)
+    return _series[series].write(page, _db(db_path))
+
+
+def close_series(series: str) -> None:
+    if (found := _series.pop(series, None)) is not None:
+        found.close()
+
+
+def write_report(db_path: str, report: dict[str, Any]) -> str:
+    """Upsert one report (a Report's dict); the upsert's status."""
+    return store.upsert_report(_db(db_path), report)
+
+
+def write_failure(db_path: str, url: str, reason: str, fetched_at: str | None, listing_title: str | None,
+                  listing_date: str | None) -> None:
+    store.record_failure(_db(db_path), url, reason, fetched_at, listing_title, listing_date)
+
+
+def close_database(db_path: str) -> None:
+    """The last write of a crawl to `db_path` (the last connection's close checkpoints the WAL)."""
+    if (found := _dbs.pop(db_path, None)) is not None:
+        found.close()
+
+
+def writer_wanted(setting: Any) -> bool:
+    """SQLITE_WRITER_PROCESS: "auto" is on where there is a core to spare for it."""
+    if setting in (None, "", "auto"):
+        return (os.cpu_count() or 1) > 1
+    return str(setting).strip().lower() in ("1", "true", "yes", "on")
+
+
+# One writer process per crawl, shared by the archive middleware and the storage pipeline: the
+# first to open starts it, the last to close stops it, whichever order Scrapy closes them in.
+_shared: dict[int, list[Any]] = {}
+
+
+def acquire(owner: Any) -> WorkerProcess:
+    entry = _shared.setdefault(id(owner), [WorkerProcess(initializer=die_with_parent), 0])
+    entry[1] += 1
+    return entry[0]
+
+
+def release(owner: Any) -> None:
+    entry = _shared.get(id(owner))
+    if entry is None:
+        return
+    entry[1] -= 1
+    if entry[1] <= 0:
+        del _shared[id(owner)]
+        entry[0].close()
+
+
+class Writes:
+    """How one component of a crawl hands over its writes: to the crawl's writer process, or
+    (without one, or once it has died) to the same functions here."""
+
+    def __init__(self, owner: Any, in_process_only: bool = False) -> None:
+        self.owner = owner
+        self.worker: WorkerProcess | None = None if in_process_only else acquire(owner)
+
+    @property
+    def elsewhere(self) -> bool:
+        return self.worker is not None
+
+    async def run(self, function: Any, *args: Any) -> Any:
+        if self.worker is not None:
+            try:
+                return await self.worker.call(function, *args)
+            except WorkerDied as exc:
+                # Done again here: a write the writer made before it died is an upsert (the same
+                # row again) or a WARC record kept twice, never a lost one.
+                logger.error("The writer process died (%s); writing from the crawler process from now on", exc)
+                self.close()
+        return function(*args)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker = None
+            release(self.owner)

@@ -1,0 +1,67 @@
+"""The crawl's writer process: shared by the archive and storage, and replaced by the crawler if it dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from pipelines.writer import Writes, acquire, release
+from tests.conftest import run_async
+
+
+def where() -> int:
+    return os.getpid()
+
+
+class Crawl:
+    """Stands for a crawler: the writer is keyed by the object that owns it."""
+
+
+def test_one_writer_per_crawl_closed_by_the_last_to_release():
+    """The archive middleware and the storage pipeline of one crawl share a writer process; it
+    stays up until both have released it, in either order; another crawl gets its own."""
+    crawl, other = Crawl(), Crawl()
+    first, second, third = acquire(crawl), acquire(crawl), acquire(other)
+
+    async def run():
+        # All in one thread: the writer is told to end with the thread that started it.
+        pid = await first.call(where)
+        process = first.process
+        release(crawl)
+        alive = process.is_alive()
+        release(crawl)
+        return pid, alive, process
+
+    try:
+        assert first is second and third is not first
+        pid, alive_after_one, process = run_async(run())
+        assert alive_after_one
+        assert not process.is_alive() and process.exitcode == 0 and pid != os.getpid()
+    finally:
+        release(other)
+
+
+def test_writes_go_on_in_the_crawler_once_the_writer_died(caplog):
+    """A writer process killed mid-crawl: that write and the ones after it are done in the
+    crawler process (an upsert done twice stores one row), and the log says so once."""
+    crawl = Crawl()
+    writes = Writes(crawl)
+
+    async def run():
+        pid = await writes.run(where)
+        os.kill(pid, signal.SIGKILL)
+        return pid, [await writes.run(where) for _ in range(3)]
+
+    try:
+        pid, after = run_async(run())
+    finally:
+        writes.close()
+    assert pid != os.getpid() and after == [os.getpid()] * 3
+    assert not writes.elsewhere
+    assert caplog.text.count("The writer process died") == 1
+
+
+def test_without_a_writer_process_writes_are_done_here():
+    """SQLITE_WRITER_PROCESS off (or one core): the same functions, in the crawler process."""
+    writes = Writes(Crawl(), in_process_only=True)
+    assert not writes.elsewhere and run_async(writes.run(where)) == os.getpid()
