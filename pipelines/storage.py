@@ -12,7 +12,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 
 import db as store
-from pipelines.writer import Writes, close_database, write_failure, write_report, writer_wanted
+from pipelines.writer import (
+    Writes,
+    close_database,
+    write_failure,
+    write_report,
+    writer_wanted,
+)
 from scraper import stats as stat
 from scraper.drift import crawl_drift
 from scraper.model import DRIFT_PREFIX, PageFailure, Report
