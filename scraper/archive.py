@@ -6,7 +6,9 @@ what it keeps is the response as the server sent it. Files go beside the databas
 CACI_WARC_MAX_BYTES; a file is only ever appended to, so a crash loses at most the record being
 written, and the next run starts a file of its own. A page answered from the cache (a 304
 revalidation) writes nothing: its bytes are in an earlier capture. Each response is indexed in
-`captures` (file, offset, length, digest), and the page's RawPage carries its capture id.
+`captures` (file, offset, length, digest), and the page's RawPage carries its capture id. The
+writing itself (db/archive.py) is done by the crawl's writer process (pipelines/writer.py), or
+here without one.
 """
 
 from __future__ import annotations
