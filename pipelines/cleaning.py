@@ -39,6 +39,8 @@ class CleaningPipeline:
 
     def open_spider(self) -> None:
         self.pool = [WorkerProcess(initializer=die_with_parent) for _ in range(self.workers)]
+        for worker in self.pool:
+            worker.start_soon()  # importing while the first pages are fetched
 
     def close_spider(self) -> None:
         for worker in self.pool:

@@ -82,8 +82,9 @@ class _Replies(asyncio.Protocol):
 class WorkerProcess:
     """One spawned process running module-level functions for the event loop: `await call(f, *args)`.
 
-    Calls are answered in the order they were made. Started on the first call (it needs the
-    running loop); a worker that dies fails every call in flight, and later ones, with WorkerDied.
+    Calls are answered in the order they were made, on the loop of the first call. Started by
+    start_soon() or the first call; a worker that dies (or cannot start) fails every call in
+    flight, and later ones, with WorkerDied.
     """
 
     def __init__(self, initializer: Callable[[], None] | None = None) -> None:
@@ -92,33 +93,44 @@ class WorkerProcess:
         self.transport: asyncio.Transport | None = None
         self.sock: socket.socket | None = None
         self.starting: asyncio.Future | None = None
+        self.start_error: Exception | None = None
         self.pending: dict[int, asyncio.Future] = {}
         self.next_id = 0
         self.dead = False
 
-    async def _start(self) -> None:
+    def start_soon(self) -> None:
+        """Start the process now (it imports while the crawl goes on), so the first call need not
+        wait the ~0.3 s that takes; the connection is made by the first call, on its loop."""
+        if self.process is not None or self.dead or self.start_error is not None:
+            return
         ours, theirs = socket.socketpair()
         # spawn, not fork: the crawler process has threads, and a forked lock can hang.
         process = multiprocessing.get_context("spawn").Process(
             target=_serve, args=(theirs, self.initializer), daemon=True, name="caci-worker")
         try:
             process.start()
-        except BaseException:
+        except Exception as exc:  # e.g. no process can be made: the first call says so
             ours.close()
-            raise
+            self.start_error = exc
+            return
         finally:
             theirs.close()
         self.process, self.sock = process, ours
+
+    async def _connect(self) -> None:
+        self.start_soon()
+        if self.start_error is not None:
+            raise self.start_error
         self.transport, _ = await asyncio.get_running_loop().create_unix_connection(
-            lambda: _Replies(self.pending), sock=ours)
+            lambda: _Replies(self.pending), sock=self.sock)
 
     async def call(self, function: Callable[..., Any], *args: Any) -> Any:
         if self.dead:
             raise WorkerDied("the worker process has ended")
         if self.transport is None:
-            # The first calls may come together: one start, the others wait for it.
+            # The first calls may come together: one connection, the others wait for it.
             if self.starting is None:
-                self.starting = asyncio.ensure_future(self._start())
+                self.starting = asyncio.ensure_future(self._connect())
             try:
                 await self.starting
             except Exception as exc:  # e.g. no process can be made: the caller does the work itself
@@ -141,15 +153,16 @@ class WorkerProcess:
 
     def close(self, timeout: float = 30.0) -> None:
         """Close the socket (the worker then finishes the call it is on and exits) and wait for it."""
-        if self.transport is not None:
+        if self.sock is not None:
             # Shut down at once: the transport's close() waits for the loop, which join() below
             # holds (or which has already ended, in a caller that ran its own loop).
-            assert self.sock is not None
             with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_RDWR)
             try:
+                if self.transport is None:
+                    raise RuntimeError("never connected")
                 self.transport.close()
-            except RuntimeError:  # its loop is closed
+            except RuntimeError:  # never connected, or its loop is closed
                 self.sock.close()
             self.transport = self.sock = self.starting = None
         if self.process is not None:

@@ -101,6 +101,8 @@ class Writes:
     def __init__(self, owner: Any, in_process_only: bool = False) -> None:
         self.owner = owner
         self.worker: WorkerProcess | None = None if in_process_only else acquire(owner)
+        if self.worker is not None:
+            self.worker.start_soon()  # importing while the first pages are fetched
 
     @property
     def elsewhere(self) -> bool:

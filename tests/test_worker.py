@@ -111,3 +111,14 @@ def test_a_worker_that_cannot_start_says_worker_died():
         run_async(run())
     finally:
         worker.close()
+
+
+def test_a_worker_started_early_and_never_called_exits_at_close():
+    """start_soon() at a crawl's opening, then a crawl with nothing for it (every page known):
+    close() still ends it at once, by itself."""
+    worker = WorkerProcess()
+    worker.start_soon()
+    process = worker.process
+    assert process.is_alive()
+    worker.close(timeout=10)
+    assert not process.is_alive() and process.exitcode == 0
