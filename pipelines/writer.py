@@ -95,20 +95,41 @@ def release(owner: Any) -> None:
 
 
 class Writes:
-    """How one component of a crawl hands over its writes: to the crawl's writer process, or
-    (without one, or once it has died) to the same functions here."""
+    """How one component of a crawl hands over its writes: the first `after` are done here, the
+    rest by the crawl's writer process (started a hundred writes before it takes over, so it has
+    imported by then); without one, or once it has died, all here. A short crawl (a cron run's
+    few pages) never starts a writer: a process costs more to start than its writes would.
+    `handed_over` runs here when the writer takes over (the component's own state for it)."""
 
-    def __init__(self, owner: Any, in_process_only: bool = False) -> None:
+    def __init__(self, owner: Any, in_process_only: bool = False, after: int = 0,
+                 handed_over: Any = None) -> None:
         self.owner = owner
-        self.worker: WorkerProcess | None = None if in_process_only else acquire(owner)
-        if self.worker is not None:
-            self.worker.start_soon()  # importing while the first pages are fetched
+        self.wanted = not in_process_only
+        self.after = after
+        self.handed_over = handed_over
+        self.writes = 0
+        self.standby: WorkerProcess | None = None  # the crawl's writer, once this component holds it
+        self.worker: WorkerProcess | None = None  # the same, once it takes the writes
+        self._advance()
 
     @property
     def elsewhere(self) -> bool:
         return self.worker is not None
 
+    def _advance(self) -> None:
+        if not self.wanted or self.worker is not None:
+            return
+        if self.standby is None and self.writes >= self.after - 100:
+            self.standby = acquire(self.owner)
+            self.standby.start_soon()
+        if self.standby is not None and self.writes >= self.after:
+            self.worker = self.standby
+            if self.handed_over is not None:
+                self.handed_over()
+
     async def run(self, function: Any, *args: Any) -> Any:
+        self._advance()
+        self.writes += 1
         if self.worker is not None:
             try:
                 return await self.worker.call(function, *args)
@@ -120,6 +141,9 @@ class Writes:
         return function(*args)
 
     def close(self) -> None:
-        if self.worker is not None:
-            self.worker = None
+        """No more writes from this component; the writer ends when the crawl's last one closes."""
+        self.wanted = False
+        self.worker = None
+        if self.standby is not None:
+            self.standby = None
             release(self.owner)

@@ -85,6 +85,7 @@ DEFAULT_REQUEST_HEADERS = {
 SQLITE_PATH = "data/caci.db"
 SQLITE_ENABLED = True
 SQLITE_WRITER_PROCESS = "auto"  # WARC records, captures and reports written from a process of their own; "auto": on 2+ cores
+SQLITE_WRITER_AFTER = 300  # writes a component makes itself before the writer process takes over (a short crawl starts none)
 CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
 CACI_CLEANING_WORKERS = "auto"  # processes that clean pages beside the crawl; "auto": cores - 1, ≤ 2

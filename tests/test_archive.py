@@ -22,14 +22,20 @@ def record_at(folder: Path, capture: dict):
         return record, record.content_stream().read()
 
 
-@pytest.fixture(scope="module", params=["writer-process", "in-process"])
+# Where the writes are made: the writer process from the first, the crawler process alone, or
+# the crawler process first and the writer process from the 10th write of each component on.
+WRITERS = {"writer-process": (True, 0), "in-process": (False, 0), "handed-over": (True, 10)}
+
+
+@pytest.fixture(scope="module", params=list(WRITERS))
 def archived(tmp_path_factory, request):
-    """One crawl of the sample site with its archive, written from the crawl's writer process or
-    from the crawler process: (server url, database path, warc folder, routes)."""
+    """One crawl of the sample site with its archive, each way of writing it (WRITERS):
+    (server url, database path, warc folder, routes)."""
     db_path = tmp_path_factory.mktemp("archived") / "caci.db"
+    process, after = WRITERS[request.param]
     with SiteServer(SITE) as server:
         assert finished(crawl_here(f"{server.url}/publications/field-reports.html", db_path,
-                                   SQLITE_WRITER_PROCESS=request.param == "writer-process"))
+                                   SQLITE_WRITER_PROCESS=process, SQLITE_WRITER_AFTER=after))
         yield server.url, db_path, db_path.parent / "warc", server.routes
 
 

@@ -20,7 +20,8 @@ def pipeline(tmp_path, request):
     """A SQLitePipeline writing to tmp_path/out.db (from a writer process, or from the crawler
     process), with real stats; open it, feed it and close it inside one `run_async`."""
     crawler = project_crawler(**{"SQLITE_PATH": str(tmp_path / "sub" / "out.db"),
-                                 "SQLITE_WRITER_PROCESS": request.param == "writer-process"})
+                                 "SQLITE_WRITER_PROCESS": request.param == "writer-process",
+                                 "SQLITE_WRITER_AFTER": 0})
     crawler.stats.open_spider()
     return SQLitePipeline.from_crawler(crawler)
 

@@ -65,3 +65,21 @@ def test_without_a_writer_process_writes_are_done_here():
     """SQLITE_WRITER_PROCESS off (or one core): the same functions, in the crawler process."""
     writes = Writes(Crawl(), in_process_only=True)
     assert not writes.elsewhere and run_async(writes.run(where)) == os.getpid()
+
+
+def test_the_writer_takes_over_after_the_first_writes():
+    """SQLITE_WRITER_AFTER: a component's first writes are made here (a short crawl starts no
+    process), the rest by the writer; the component is told once, when the writer takes over."""
+    told = []
+    writes = Writes(Crawl(), after=3, handed_over=lambda: told.append(os.getpid()))
+
+    async def run():
+        return [await writes.run(where) for _ in range(6)]
+
+    try:
+        pids = run_async(run())
+    finally:
+        writes.close()
+    assert pids[:3] == [os.getpid()] * 3
+    assert len(set(pids[3:])) == 1 and pids[3] != os.getpid()
+    assert told == [os.getpid()]
