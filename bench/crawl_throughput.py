@@ -49,7 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
-          "CPU s (ours / baseline) | event-loop thread CPU s, busy % (ours / baseline) | peak RSS MB (ours / baseline) | cleaning worker RSS MB |")
+          "CPU s (ours / baseline) | event-loop thread CPU s, busy % (ours / baseline) | peak RSS MB (ours / baseline) | largest worker RSS MB |")
     print("|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
