@@ -91,6 +91,7 @@ class SQLitePipeline:
         with contextlib.suppress(Exception):  # closing what could not be written: nothing more to lose
             await self.writes.run(close_database, str(self.path))
         self.writes.close()
+        close_database(str(self.path))  # this process's connection too, if its writes used one
         self.db.close()
         self.db = None
 

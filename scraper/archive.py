@@ -26,7 +26,13 @@ from scrapy.http import Response
 
 from db.archive import FetchedPage
 from pipelines.storage import stop_on_storage_fault
-from pipelines.writer import Writes, archive, close_series, writer_wanted
+from pipelines.writer import (
+    Writes,
+    archive,
+    close_database,
+    close_series,
+    writer_wanted,
+)
 from scraper import __version__
 from scraper import stats as stat
 
@@ -86,6 +92,8 @@ class WarcArchiveMiddleware:
                 await self.writes.run(close_series, self.series)
             self.writes.close()
             self.writes = None
+        if self.db_path is not None:
+            close_database(self.db_path)  # this process's connection, if its writes used one
 
     async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
         if "cached" in response.flags or request.url.endswith("/robots.txt") or self.writes is None:
