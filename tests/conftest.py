@@ -221,3 +221,13 @@ def small_disk(tmp_path):
 
 def remount_read_only(point: Path) -> None:
     subprocess.run(["mount", "-o", "remount,ro", str(point)], check=True, capture_output=True)
+
+
+@pytest.fixture
+def worker_process():
+    """A pipelines.worker.WorkerProcess (started by its first call), closed after the test."""
+    from pipelines.worker import WorkerProcess
+
+    worker = WorkerProcess()
+    yield worker
+    worker.close()

@@ -28,10 +28,10 @@ def pid():
     return os.getpid()
 
 
-def test_calls_return_results_and_raise_the_workers_exceptions():
+def test_calls_return_results_and_raise_the_workers_exceptions(worker_process):
     """Results come back whole (a megabyte, in pieces of the stream), many calls at once each get
     their own, and an exception raised in the worker is raised to the caller as itself."""
-    worker = WorkerProcess()
+    worker = worker_process
 
     async def run():
         big = os.urandom(1 << 20)
@@ -43,18 +43,15 @@ def test_calls_return_results_and_raise_the_workers_exceptions():
             await worker.call(unpicklable)
         return results, same, await worker.call(pid)
 
-    try:
-        results, same, worker_pid = run_async(run())
-    finally:
-        worker.close()
+    results, same, worker_pid = run_async(run())
     assert results == list(range(200)) and same
     assert worker_pid != os.getpid()
 
 
-def test_a_killed_worker_fails_its_calls_with_worker_died():
+def test_a_killed_worker_fails_its_calls_with_worker_died(worker_process):
     """A worker killed mid-call: the call in flight and every later one raise WorkerDied (the
     caller then does the work itself), instead of waiting for an answer that never comes."""
-    worker = WorkerProcess()
+    worker = worker_process
 
     async def run():
         worker_pid = await worker.call(pid)
@@ -66,10 +63,7 @@ def test_a_killed_worker_fails_its_calls_with_worker_died():
         with pytest.raises(WorkerDied):
             await worker.call(echo, 1)
 
-    try:
-        run_async(run())
-    finally:
-        worker.close()
+    run_async(run())
 
 
 def test_close_lets_the_worker_exit_by_itself():
@@ -82,18 +76,14 @@ def test_close_lets_the_worker_exit_by_itself():
     assert not process.is_alive() and process.exitcode == 0
 
 
-def test_calls_made_together_before_the_start_share_one_process():
+def test_calls_made_together_before_the_start_share_one_process(worker_process):
     """The first items of a crawl reach the pipeline together: they start one worker, not one each."""
-    worker = WorkerProcess()
+    worker = worker_process
 
     async def run():
         return await asyncio.gather(*(worker.call(pid) for _ in range(20)))
 
-    try:
-        pids = run_async(run())
-    finally:
-        worker.close()
-    assert len(set(pids)) == 1
+    assert len(set(run_async(run()))) == 1
 
 
 def test_a_worker_that_cannot_start_says_worker_died():
