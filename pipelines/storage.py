@@ -89,7 +89,7 @@ class SQLitePipeline:
     async def _finish(self) -> None:
         assert self.writes is not None and self.db is not None
         with contextlib.suppress(Exception):  # closing what could not be written: nothing more to lose
-            await self.writes.run(close_database, str(self.path))
+            await self.writes.run(close_database, str(self.path), last=True)
         self.writes.close()
         close_database(str(self.path))  # this process's connection too, if its writes used one
         self.db.close()

@@ -127,9 +127,12 @@ class Writes:
             if self.handed_over is not None:
                 self.handed_over()
 
-    async def run(self, function: Any, *args: Any) -> Any:
-        self._advance()
-        self.writes += 1
+    async def run(self, function: Any, *args: Any, last: bool = False) -> Any:
+        """`function(*args)` where this component's writes go; `last` (a closing call) neither
+        counts nor starts a writer."""
+        if not last:
+            self._advance()
+            self.writes += 1
         if self.worker is not None:
             try:
                 return await self.worker.call(function, *args)

@@ -89,7 +89,7 @@ class WarcArchiveMiddleware:
     async def spider_closed(self, spider: Any) -> None:
         if self.writes is not None:
             with stop_on_storage_fault(self.crawler, self.folder):
-                await self.writes.run(close_series, self.series)
+                await self.writes.run(close_series, self.series, last=True)
             self.writes.close()
             self.writes = None
         if self.db_path is not None:

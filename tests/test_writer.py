@@ -83,3 +83,19 @@ def test_the_writer_takes_over_after_the_first_writes():
     assert pids[:3] == [os.getpid()] * 3
     assert len(set(pids[3:])) == 1 and pids[3] != os.getpid()
     assert told == [os.getpid()]
+
+
+def test_a_closing_call_starts_no_writer():
+    """The call that closes a component's files is not a write: one that would reach the
+    writer's start (SQLITE_WRITER_AFTER − 100 writes) spawns no process at the very end."""
+    writes = Writes(Crawl(), after=101)
+
+    async def run():
+        await writes.run(where)
+        return await writes.run(where, last=True)
+
+    try:
+        assert run_async(run()) == os.getpid()
+        assert writes.standby is None and writes.writes == 1
+    finally:
+        writes.close()
