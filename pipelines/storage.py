@@ -17,7 +17,6 @@ from pipelines.writer import (
     close_database,
     write_failure,
     write_report,
-    writer_wanted,
 )
 from scraper import stats as stat
 from scraper.drift import crawl_drift
@@ -34,14 +33,11 @@ class SQLitePipeline:
     pages become `failures` whose reason says drift, and no report is written from them.
     """
 
-    def __init__(self, path: str | Path, crawler: Any, drift_rate: float, writer_process: bool = False,
-                 writer_after: int = 0) -> None:
+    def __init__(self, path: str | Path, crawler: Any, drift_rate: float) -> None:
         self.path = Path(path)
         self.crawler = crawler
         self.stats = crawler.stats
         self.drift_rate = drift_rate
-        self.writer_process = writer_process
-        self.writer_after = writer_after
         self.db = None
         self.writes: Writes | None = None
         self.held: list[Report | PageFailure] = []
@@ -51,17 +47,15 @@ class SQLitePipeline:
         settings = crawler.settings
         if not settings.getbool("SQLITE_ENABLED"):
             raise NotConfigured("SQLITE_ENABLED is off")
-        return cls(settings.get("SQLITE_PATH"), crawler, settings.getfloat("CACI_DRIFT_GENERIC_RATE"),
-                   writer_wanted(settings.get("SQLITE_WRITER_PROCESS")), settings.getint("SQLITE_WRITER_AFTER"))
+        return cls(settings.get("SQLITE_PATH"), crawler, settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
 
     def open_spider(self) -> None:
         # Opened here in any case: a database that cannot be used stops the crawl before it
         # starts, and the schema is migrated before the writer process connects.
         self.db = store.open_db(self.path)
-        self.writes = Writes(self.crawler, in_process_only=not self.writer_process, after=self.writer_after,
-                             handed_over=lambda: close_database(str(self.path)))
+        self.writes = Writes.for_crawl(self.crawler, handed_over=lambda: close_database(str(self.path)))
         logger.info("Storing reports in %s%s", self.path.resolve(),
-                    f" (from a writer process after {self.writer_after} writes)" if self.writer_process else "")
+                    f" (from a writer process after {self.writes.after} writes)" if self.writes.wanted else "")
 
     async def close_spider(self) -> None:
         if self.db is None:

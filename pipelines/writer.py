@@ -66,13 +66,6 @@ def close_database(db_path: str) -> None:
         found.close()
 
 
-def writer_wanted(setting: Any) -> bool:
-    """SQLITE_WRITER_PROCESS: "auto" is on where there is a core to spare for it."""
-    if setting in (None, "", "auto"):
-        return (os.cpu_count() or 1) > 1
-    return str(setting).strip().lower() in ("1", "true", "yes", "on")
-
-
 # One writer process per crawl, shared by the archive middleware and the storage pipeline: the
 # first to open starts it, the last to close stops it, whichever order Scrapy closes them in.
 _shared: dict[int, list[Any]] = {}
@@ -111,6 +104,18 @@ class Writes:
         self.standby: WorkerProcess | None = None  # the crawl's writer, once this component holds it
         self.worker: WorkerProcess | None = None  # the same, once it takes the writes
         self._advance()
+
+    @classmethod
+    def for_crawl(cls, crawler: Any, handed_over: Any = None) -> Writes:
+        """A component's Writes as the crawl's settings say: SQLITE_WRITER_PROCESS ("auto": where
+        there is a core to spare for it) and SQLITE_WRITER_AFTER."""
+        settings = crawler.settings
+        if settings.get("SQLITE_WRITER_PROCESS") in (None, "", "auto"):
+            wanted = (os.cpu_count() or 1) > 1
+        else:
+            wanted = settings.getbool("SQLITE_WRITER_PROCESS")
+        return cls(crawler, in_process_only=not wanted, after=settings.getint("SQLITE_WRITER_AFTER"),
+                   handed_over=handed_over)
 
     @property
     def elsewhere(self) -> bool:

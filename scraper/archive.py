@@ -31,7 +31,6 @@ from pipelines.writer import (
     archive,
     close_database,
     close_series,
-    writer_wanted,
 )
 from scraper import __version__
 from scraper import stats as stat
@@ -55,13 +54,10 @@ def warc_folder(settings: Any) -> Path:
 
 
 class WarcArchiveMiddleware:
-    def __init__(self, crawler: Any, folder: Path, max_bytes: int, writer_process: bool = False,
-                 writer_after: int = 0) -> None:
+    def __init__(self, crawler: Any, folder: Path, max_bytes: int) -> None:
         self.crawler = crawler
         self.folder = folder
         self.max_bytes = max_bytes
-        self.writer_process = writer_process
-        self.writer_after = writer_after
         # Time, process and a random part: two crawls in one process (a CrawlerProcess running two
         # spiders, the tests) within one second must not reach for the same file name.
         self.series = f"caci-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}-{secrets.token_hex(3)}"
@@ -73,8 +69,7 @@ class WarcArchiveMiddleware:
         settings = crawler.settings
         if not settings.getbool("CACI_WARC_ENABLED"):
             raise NotConfigured("CACI_WARC_ENABLED is off")
-        middleware = cls(crawler, warc_folder(settings), settings.getint("CACI_WARC_MAX_BYTES"),
-                         writer_wanted(settings.get("SQLITE_WRITER_PROCESS")), settings.getint("SQLITE_WRITER_AFTER"))
+        middleware = cls(crawler, warc_folder(settings), settings.getint("CACI_WARC_MAX_BYTES"))
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
@@ -83,8 +78,7 @@ class WarcArchiveMiddleware:
         if self.crawler.settings.getbool("SQLITE_ENABLED"):
             self.db_path = str(self.crawler.settings.get("SQLITE_PATH"))
         # Handed over, the series goes on in the writer's next file; this process's is closed.
-        self.writes = Writes(self.crawler, in_process_only=not self.writer_process, after=self.writer_after,
-                             handed_over=lambda: close_series(self.series))
+        self.writes = Writes.for_crawl(self.crawler, handed_over=lambda: close_series(self.series))
 
     async def spider_closed(self, spider: Any) -> None:
         if self.writes is not None:
