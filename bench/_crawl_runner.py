@@ -9,6 +9,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,6 +24,31 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 from scraper import stats as stat  # noqa: E402
 
 BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
+
+
+def waited_for_cpu() -> float:
+    """Seconds this thread has been ready to run but not running (Linux schedstat; 0 elsewhere):
+    the share of the crawl the event loop lost to the other processes on its cores."""
+    try:
+        fields = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
+    except OSError:
+        return 0.0
+    return int(fields[1]) / 1e9
+
+
+class InFlight:
+    """Samples how many requests the downloader has in flight, every 10 ms of the crawl."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler, self.samples = crawler, []
+
+    def sample(self) -> None:
+        if self.crawler.engine is not None and self.crawler.engine.downloader is not None:
+            self.samples.append(len(self.crawler.engine.downloader.active))
+
+    @property
+    def mean(self) -> float:
+        return sum(self.samples) / len(self.samples) if self.samples else 0.0
 
 
 class FetchOnlySpider(scrapy.Spider):
@@ -63,7 +89,11 @@ def main() -> int:
     crawler = process.create_crawler(FetchOnlySpider if mode == "baseline" else "field_reports")
     kwargs = {"urls": Path(urls_file).read_text().split()} if mode == "baseline" else {"start_url": start_url}
     process.crawl(crawler, **kwargs)
-    started, cpu, main_cpu = time.perf_counter(), time.process_time(), time.thread_time()
+    in_flight = InFlight(crawler)
+    from twisted.internet import task
+
+    task.LoopingCall(in_flight.sample).start(0.01, now=False)
+    started, cpu, main_cpu, waited = time.perf_counter(), time.process_time(), time.thread_time(), waited_for_cpu()
     if profile_out:
         import cProfile
 
@@ -71,6 +101,7 @@ def main() -> int:
     else:
         process.start()
     main_cpu = time.thread_time() - main_cpu  # the event loop's thread alone: busy all the time, it is the limit
+    waited = waited_for_cpu() - waited
     stats = crawler.stats.get_stats()
     me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     print(json.dumps({
@@ -78,6 +109,8 @@ def main() -> int:
         # the crawler process plus its cleaning workers (joined by now, so counted)
         "cpu": time.process_time() - cpu + workers.ru_utime + workers.ru_stime,
         "main_thread_cpu": main_cpu,
+        "main_thread_waited_for_cpu": waited,
+        "requests_in_flight": in_flight.mean,
         "rss_mb": me.ru_maxrss / 1024,
         "worker_rss_mb": workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),

@@ -37,6 +37,10 @@ def run(mode: str, start_url: str, db: Path, urls: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def loop(run: dict) -> str:
+    return f"{run['main_thread_cpu']:.1f}, {busy(run):.0f}%, {run['main_thread_waited_for_cpu']:.1f}"
+
+
 def busy(run: dict) -> float:
     """How much of the crawl the event loop's thread spent on the CPU (100%: it was the limit)."""
     return 100 * run["main_thread_cpu"] / run["wall"]
@@ -49,8 +53,9 @@ def main() -> int:
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
-          "CPU s (ours / baseline) | event-loop thread CPU s, busy % (ours / baseline) | peak RSS MB (ours / baseline) | largest worker RSS MB |")
-    print("|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
+          "CPU s (ours / baseline) | event-loop thread CPU s, busy %, waiting for a CPU s (ours / baseline) | "
+          "requests in flight (ours / baseline) | peak RSS MB (ours / baseline) | largest worker RSS MB |")
+    print("|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             site = Path(tmp) / "site"
@@ -74,7 +79,8 @@ def main() -> int:
               f"{', '.join(f'{r:.2f}' for r in ratios)} | "
               f"{ours['reports'] / ours['wall']:.0f} | {1000 * ours['wall'] / max(1, ours['reports']):.1f} | "
               f"{ours['cpu']:.1f} / {base['cpu']:.1f} | "
-              f"{ours['main_thread_cpu']:.1f}, {busy(ours):.0f}% / {base['main_thread_cpu']:.1f}, {busy(base):.0f}% | "
+              f"{loop(ours)} / {loop(base)} | "
+              f"{ours['requests_in_flight']:.1f} / {base['requests_in_flight']:.1f} | "
               f"{ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
               flush=True)

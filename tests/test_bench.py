@@ -35,6 +35,7 @@ def test_the_baseline_only_fetches(archive, tmp_path, mode):
         urls.write_text("\n".join(server.url + p for p in routes if "/item/" in p))
         result = run_bench_crawl(mode, server.url, db, urls)
     assert result["responses"] >= len(specs)
+    assert result["requests_in_flight"] > 0 and result["main_thread_waited_for_cpu"] >= 0
     if mode == "baseline":
         assert (result["warc_records"], result["reports"]) == (0, 0)
         assert not (db.parent / "warc").exists() and not db.exists()
