@@ -8,10 +8,15 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 
 from pipelines.worker import WorkerDied, WorkerProcess
-from pipelines.workers import clean_or_fail, cleaning_workers, die_with_parent
+from pipelines.workers import (
+    clean_or_fail,
+    cleaning_workers,
+    die_with_parent,
+    idle_cleaner,
+)
 from scraper import stats as stat
 from scraper.model import PageFailure, RawPage, Report
-from scraper.settings import CACI_MIN_BODY_WORDS
+from scraper.settings import CACI_CLEANING_IDLE, CACI_MIN_BODY_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +25,16 @@ class CleaningPipeline:
     """Turns each RawPage into a Report, or into a PageFailure that says why it could not.
 
     Cleaning is CPU work (HTML trees); with CACI_CLEANING_WORKERS > 0 it runs in worker
-    processes, so parsing pages and fetching the next ones use different cores.
+    processes, so parsing pages and fetching the next ones use different cores, at idle priority
+    (CACI_CLEANING_IDLE) so that fetching never waits for cleaning.
     """
 
-    def __init__(self, stats: Any, min_words: int = CACI_MIN_BODY_WORDS, workers: int = 0) -> None:
+    def __init__(self, stats: Any, min_words: int = CACI_MIN_BODY_WORDS, workers: int = 0,
+                 idle: bool = CACI_CLEANING_IDLE) -> None:
         self.stats = stats
         self.min_words = min_words
         self.workers = workers
+        self.idle = idle
         self.pool: list[WorkerProcess] = []
 
     @classmethod
@@ -35,10 +43,11 @@ class CleaningPipeline:
         if not settings.getbool("CACI_CLEANING_ENABLED"):
             raise NotConfigured("CACI_CLEANING_ENABLED is off")
         return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS"),
-                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS")))
+                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS")), settings.getbool("CACI_CLEANING_IDLE"))
 
     def open_spider(self) -> None:
-        self.pool = [WorkerProcess(initializer=die_with_parent) for _ in range(self.workers)]
+        initializer = idle_cleaner if self.idle else die_with_parent
+        self.pool = [WorkerProcess(initializer=initializer) for _ in range(self.workers)]
         for worker in self.pool:
             worker.start_soon()  # importing while the first pages are fetched
 

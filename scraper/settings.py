@@ -94,6 +94,7 @@ SQLITE_WRITER_AFTER = 300  # writes a component makes itself before the writer p
 CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
 CACI_CLEANING_WORKERS = "auto"  # processes that clean pages beside the crawl; "auto": cores - 1, ≤ 2
+CACI_CLEANING_IDLE = True  # those processes take only CPU time nothing else wants (SCHED_IDLE)
 CACI_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
 CACI_FULL_CRAWL = False
 CACI_INCREMENTAL_STOP_PAGES = 1

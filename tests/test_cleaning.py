@@ -171,6 +171,29 @@ def test_render_html_sanitises():
     assert html == f'<p>Hi there <a href="{ORIGIN}/item/1.html">link</a> <strong>bold</strong></p>'
 
 
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.parametrize("idle", [True, False])
+def test_cleaning_workers_take_only_idle_cpu(idle):
+    """A crawl's cleaning worker runs at idle priority (CACI_CLEANING_IDLE): when it held the core
+    the event loop woke up on, the loop, which every fetch goes through, waited for it."""
+    import os
+
+    crawler = project_crawler(**{"CACI_CLEANING_WORKERS": 1, "CACI_CLEANING_IDLE": idle})
+    crawler.stats.open_spider()
+    pipeline = CleaningPipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    page = RawPage(url=ORIGIN + "/publications/field-reports/item/7102-x.html",
+                   html=(SITE / "item-7102.html").read_text(), fetched_at="2026-01-01T00:00:00+00:00")
+    try:
+        report = run_async(pipeline.process_item(page))  # answered: the worker has set itself up
+        policy = os.sched_getscheduler(pipeline.pool[0].process.pid)
+    finally:
+        pipeline.close_spider()
+    assert isinstance(report, Report)
+    assert policy == (os.SCHED_IDLE if idle else os.SCHED_OTHER)
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the crawler itself keeps its priority
+
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
 def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
 
