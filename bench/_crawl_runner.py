@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,8 +40,9 @@ def waited_for_cpu() -> float:
 class InFlight:
     """Samples how many requests the downloader has in flight, every 10 ms of the crawl."""
 
-    def __init__(self, crawler) -> None:
-        self.crawler, self.samples = crawler, []
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.samples: list[int] = []
 
     def sample(self) -> None:
         if self.crawler.engine is not None and self.crawler.engine.downloader is not None:
