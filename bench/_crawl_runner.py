@@ -21,6 +21,7 @@ os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "scraper.settings")
 import scrapy  # noqa: E402
 from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
+from twisted.internet import task  # noqa: E402
 
 from scraper import stats as stat  # noqa: E402
 
@@ -92,8 +93,6 @@ def main() -> int:
     kwargs = {"urls": Path(urls_file).read_text().split()} if mode == "baseline" else {"start_url": start_url}
     process.crawl(crawler, **kwargs)
     in_flight = InFlight(crawler)
-    from twisted.internet import task
-
     task.LoopingCall(in_flight.sample).start(0.01, now=False)
     started, cpu, main_cpu, waited = time.perf_counter(), time.process_time(), time.thread_time(), waited_for_cpu()
     if profile_out:

@@ -43,7 +43,8 @@ class CleaningPipeline:
         if not settings.getbool("CACI_CLEANING_ENABLED"):
             raise NotConfigured("CACI_CLEANING_ENABLED is off")
         return cls(crawler.stats, settings.getint("CACI_MIN_BODY_WORDS"),
-                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS")), settings.getbool("CACI_CLEANING_IDLE"))
+                   cleaning_workers(settings.get("CACI_CLEANING_WORKERS")),
+                   settings.getbool("CACI_CLEANING_IDLE"))
 
     def open_spider(self) -> None:
         initializer = idle_cleaner if self.idle else die_with_parent
