@@ -7,13 +7,8 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
-from pipelines.worker import WorkerDied, WorkerProcess
-from pipelines.workers import (
-    clean_or_fail,
-    cleaning_workers,
-    die_with_parent,
-    idle_cleaner,
-)
+from pipelines.worker import WorkerDied, WorkerProcess, die_with_parent
+from pipelines.workers import clean_or_fail, cleaning_workers, idle_cleaner
 from scraper import stats as stat
 from scraper.model import PageFailure, RawPage, Report
 from scraper.settings import CACI_CLEANING_IDLE, CACI_MIN_BODY_WORDS

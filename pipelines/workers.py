@@ -1,25 +1,26 @@
 """Cleaning in worker processes: one page to a Report or a PageFailure, for the crawl and for reclean.
 
-Kept free of Scrapy, so a worker process starts in a third of the time (it imports this module,
-the cleaning stages and warcio, nothing of the crawler).
+Kept free of Scrapy and of the database, so a crawl's cleaning worker starts quickly: it imports
+this module and the cleaning stages, nothing of the crawler (reclean_page alone reads the archive).
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from db.reports import unchanged
-from db.warc import DamagedRecord, read_response
 from pipelines.extract import CleaningError, NotK2PageError, clean_page
+from pipelines.worker import die_with_parent, lower_priority
 from scraper.model import ListingEntry, PageFailure, RawPage, Report
 from scraper.pages import decode_html
+
+if TYPE_CHECKING:
+    from db.warc import DamagedRecord
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +30,6 @@ def cleaning_workers(setting: str | int | None) -> int:
     if setting in (None, "", "auto"):
         return min(2, (os.cpu_count() or 1) - 1)
     return max(0, int(setting))
-
-
-def die_with_parent() -> None:
-    """In a cleaning worker: be terminated when the crawler process dies, even by SIGKILL,
-    rather than linger (Linux's PR_SET_PDEATHSIG; elsewhere the pool's own shutdown does)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def lower_priority() -> None:
-    """In a worker: take only CPU time nothing else wants (Linux's SCHED_IDLE; elsewhere nice 19)."""
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.nice(19)
 
 
 def idle_cleaner() -> None:
@@ -106,6 +86,11 @@ def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | P
     knows of the page's listing (a report's own title and date, the fallbacks it was stored
     with, or what a failure kept of its listing).
     """
+    # Imported here: a crawl's cleaning worker never reads the archive, and the db package
+    # brings sqlite_utils (~0.1 s of its start-up).
+    from db.reports import unchanged
+    from db.warc import DamagedRecord, read_response  # noqa: F811 - at run time, not only for the hints
+
     try:
         response = read_response(Path(folder), job["warc_file"], job["offset"], job["length"])
     except DamagedRecord as exc:

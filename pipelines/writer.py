@@ -17,8 +17,7 @@ from typing import Any
 
 import db as store
 from db.archive import FetchedPage, WarcSeries
-from pipelines.worker import WorkerDied, WorkerProcess
-from pipelines.workers import die_with_parent
+from pipelines.worker import WorkerDied, WorkerProcess, die_with_parent
 
 logger = logging.getLogger(__name__)
 

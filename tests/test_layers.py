@@ -119,3 +119,21 @@ def test_a_shadowing_package_is_refused_with_a_clear_message(tmp_path):
     ours = subprocess.run([sys.executable, "-c", "import scraper.model"], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert ours.returncode == 0, ours.stderr
+
+
+@pytest.mark.parametrize(("module", "absent"), [
+    # A crawl's cleaning worker: no Scrapy, and no database (db's package brings sqlite_utils).
+    ("pipelines.workers", ("scrapy", "sqlite_utils", "db")),
+    # The writer process: no Scrapy, and none of the cleaning stages.
+    ("pipelines.writer", ("scrapy", "pipelines.workers", "pipelines.extract")),
+])
+def test_worker_processes_import_only_what_they_run(module, absent):
+    """What a worker process imports is CPU the crawl's start shares its cores with, and the
+    writer's start is time the event loop waits for its first capture ids."""
+    import subprocess
+    import sys
+
+    code = f"import sys, {module}; print(sorted(m for m in {absent!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

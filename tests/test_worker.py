@@ -112,3 +112,38 @@ def test_a_worker_started_early_and_never_called_exits_at_close():
     assert process.is_alive()
     worker.close(timeout=10)
     assert not process.is_alive() and process.exitcode == 0
+
+
+def main_script_ran() -> bool:
+    """In a worker: whether spawn ran the parent's main script there (as a module named __mp_main__)."""
+    import sys
+
+    return sys.modules["__main__"].__name__ == "__mp_main__"
+
+
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_a_worker_does_not_run_the_parents_main_script(tmp_path, how):
+    """A crawl started as a script (`scrapy crawl`: Scrapy's console script) or as a module other
+    than a package's __main__: its workers start without running it again, which cost each worker
+    an import of all of Scrapy (~0.4 s of CPU) while the crawl started."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    (tmp_path / "crawl_main.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from pipelines.worker import WorkerProcess\n"
+        "from tests.conftest import run_async\n"
+        "from tests.test_worker import main_script_ran\n"
+        "if __name__ == '__main__':\n"
+        "    worker = WorkerProcess()\n"
+        "    try:\n"
+        "        print(run_async(worker.call(main_script_ran)))\n"
+        "    finally:\n"
+        "        worker.close()\n")
+    command = [sys.executable, "crawl_main.py"] if how == "script" else [sys.executable, "-m", "crawl_main"]
+    out = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
