@@ -86,12 +86,17 @@ def release(owner: Any) -> None:
         entry[0].close()
 
 
+# Writes a component makes before it starts the writer process: more than a cron run on the real
+# site makes (a listing page or two per section, and the few new reports).
+START_AFTER = 20
+
+
 class Writes:
     """How one component of a crawl hands over its writes: the first `after` are done here, the
-    rest by the crawl's writer process (started a hundred writes before it takes over, so it has
-    imported by then); without one, or once it has died, all here. A short crawl (a cron run's
-    few pages) never starts a writer: a process costs more to start than its writes would.
-    `handed_over` runs here when the writer takes over (the component's own state for it)."""
+    rest by the crawl's writer process (started at the component's START_AFTER-th write, so it has
+    imported by the time it takes over); without one, or once it has died, all here. A short crawl
+    (a cron run's few pages) never starts a writer: a process costs more to start than its writes
+    would. `handed_over` runs here when the writer takes over (the component's own state for it)."""
 
     def __init__(self, owner: Any, in_process_only: bool = False, after: int = 0,
                  handed_over: Any = None) -> None:
@@ -123,7 +128,7 @@ class Writes:
     def _advance(self) -> None:
         if not self.wanted or self.worker is not None:
             return
-        if self.standby is None and self.writes >= self.after - 100:
+        if self.standby is None and self.writes >= min(START_AFTER, self.after):
             self.standby = acquire(self.owner)
             self.standby.start_soon()
         if self.standby is not None and self.writes >= self.after:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 
-from pipelines.writer import Writes, acquire, release
+from pipelines.writer import START_AFTER, Writes, acquire, release
 from tests.conftest import run_async
 
 
@@ -85,17 +85,38 @@ def test_the_writer_takes_over_after_the_first_writes():
     assert told == [os.getpid()]
 
 
+def test_a_short_crawl_starts_no_writer():
+    """A component's first START_AFTER writes (more than a cron run makes) start no process,
+    whatever SQLITE_WRITER_AFTER; the next one starts the writer, which then has until the
+    SQLITE_WRITER_AFTER-th write to import."""
+    writes = Writes(Crawl(), after=80)
+
+    async def run():
+        for _ in range(START_AFTER):
+            assert await writes.run(where) == os.getpid()
+        started_early = writes.standby is not None
+        await writes.run(where)
+        return started_early
+
+    try:
+        assert run_async(run()) is False
+        assert writes.standby is not None and not writes.elsewhere
+    finally:
+        writes.close()
+
+
 def test_a_closing_call_starts_no_writer():
     """The call that closes a component's files is not a write: one that would reach the
-    writer's start (SQLITE_WRITER_AFTER − 100 writes) spawns no process at the very end."""
+    writer's start (START_AFTER writes) spawns no process at the very end."""
     writes = Writes(Crawl(), after=101)
 
     async def run():
-        await writes.run(where)
+        for _ in range(START_AFTER - 1):
+            await writes.run(where)
         return await writes.run(where, last=True)
 
     try:
         assert run_async(run()) == os.getpid()
-        assert writes.standby is None and writes.writes == 1
+        assert writes.standby is None and writes.writes == START_AFTER - 1
     finally:
         writes.close()
