@@ -1,6 +1,7 @@
 """One crawl in this process, for bench/crawl_throughput.py: prints wall, CPU, peak RSS, stats.
 
-Usage: python bench/_crawl_runner.py ours|baseline START_URL DB_PATH [URLS_FILE] [--profile OUT]
+Usage: python bench/_crawl_runner.py MODE START_URL DB_PATH [URLS_FILE] [--profile OUT]
+MODE: one of MODES below; the baseline modes fetch the pages of URLS_FILE.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from twisted.internet import task  # noqa: E402
 from scraper import stats as stat  # noqa: E402
 
 BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
+# What each mode runs: the fetch-only baseline, then our crawl built up stage by stage.
+MODES = {
+    "baseline": "fetches the pages, parses nothing, yields nothing",
+    "baseline-items": "the baseline, yielding one small item per item page (what Scrapy's item path costs)",
+    "spider": "our spider alone: the listing walk and a RawPage per item page; no pipelines, extensions or archive",
+    "no-archive": "our crawl without the WARC archive",
+    "ours": "our crawl",
+}
 
 
 def waited_for_cpu() -> float:
@@ -59,15 +68,18 @@ class FetchOnlySpider(scrapy.Spider):
 
     name = "fetch_only"
 
-    def __init__(self, urls: list[str], **kwargs):
+    def __init__(self, urls: list[str], items: bool = False, **kwargs):
         super().__init__(**kwargs)
         self.urls = urls
+        self.items = items
 
     async def start(self):
         for url in self.urls:
             yield scrapy.Request(url, callback=self.parse)
 
     def parse(self, response):
+        if self.items and "/item/" in response.url:
+            return [{"url": response.url, "length": len(response.text)}]
         return None
 
 
@@ -83,14 +95,20 @@ def main() -> int:
     for pair in filter(None, os.environ.get("CACI_BENCH_SET", "").split(",")):  # e.g. X=1,Y=2
         name, value = pair.split("=", 1)
         settings.set(name, value, priority="cmdline")
-    if mode == "baseline":
-        # Fetch only: none of our pipelines, extensions, or archive (the WARC writer is a
-        # downloader middleware, so clearing the pipelines alone left it writing).
+    if mode not in MODES:
+        sys.exit(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
+    baseline = mode.startswith("baseline")
+    if baseline or mode == "spider":
+        # None of our pipelines, extensions, or archive (the WARC writer is a downloader
+        # middleware, so clearing the pipelines alone left it writing).
         for name, value in BASELINE_OFF.items():
             settings.set(name, value, priority="cmdline")
+    if mode == "no-archive":
+        settings.set("CACI_WARC_ENABLED", False, priority="cmdline")
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(FetchOnlySpider if mode == "baseline" else "field_reports")
-    kwargs = {"urls": Path(urls_file).read_text().split()} if mode == "baseline" else {"start_url": start_url}
+    crawler = process.create_crawler(FetchOnlySpider if baseline else "field_reports")
+    kwargs = ({"urls": Path(urls_file).read_text().split(), "items": mode == "baseline-items"} if baseline
+              else {"start_url": start_url})
     process.crawl(crawler, **kwargs)
     in_flight = InFlight(crawler)
     task.LoopingCall(in_flight.sample).start(0.01, now=False)
@@ -115,6 +133,7 @@ def main() -> int:
         "rss_mb": me.ru_maxrss / 1024,
         "worker_rss_mb": workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),
+        "items": stats.get("item_scraped_count", 0),
         "reports": stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("duplicate"), 0),
         "warc_records": stats.get(stat.WARC_RECORDS, 0),
     }))

@@ -1,12 +1,14 @@
 """Crawl throughput: the full pipeline against a fetch-only baseline, on local archives.
 
-Usage: .venv/bin/python bench/crawl_throughput.py [--sizes 100 1000 3000] [--rounds 5]
+Usage: .venv/bin/python bench/crawl_throughput.py [--sizes 100 1000 3000] [--rounds 5] [--stages]
 For each size: a generated archive served on 127.0.0.1 (bench/make_archive.py), then, in
 alternating order, the baseline spider (fetches the same listing and item pages, yields
 nothing, archives nothing) and our crawl (spider + cleaning + SQLite storage + WARC into a fresh
 database), each in its own process, politeness off, 8 requests in flight. Prints medians over the
 rounds; the ratio is the median of each round's ratio (its two runs one after the other), which this machine's
-minute-to-minute noise moves less than a ratio of two medians.
+minute-to-minute noise moves less than a ratio of two medians. `--stages` also runs the stages
+between the two (bench/_crawl_runner.py MODES: the baseline yielding items, our spider alone, our
+crawl without its archive) in the same rounds, and prints what each costs.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._crawl_runner import MODES  # noqa: E402
 from scraper.devserver import SiteServer  # noqa: E402
 from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
 
@@ -50,7 +53,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 3000])
     parser.add_argument("--rounds", type=int, default=5)  # this machine moves ±30% within minutes
+    parser.add_argument("--stages", action="store_true", help="also run the stages between baseline and ours")
     args = parser.parse_args()
+    modes = list(MODES) if args.stages else ["baseline", "ours"]
+    stages: list[str] = []
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
           "CPU s (ours / baseline) | event-loop thread CPU s, busy %, waiting for a CPU s (ours / baseline) | "
@@ -61,13 +67,13 @@ def main() -> int:
             site = Path(tmp) / "site"
             write_archive(site, archive_specs(n, seed=n), page_size=4)
             routes = json.loads((site / "routes.json").read_text())
-            results: dict[str, list[dict]] = {"baseline": [], "ours": []}
+            results: dict[str, list[dict]] = {mode: [] for mode in modes}
             with SiteServer(site, validators=False) as server:
                 pages = [p for p in routes if "/item/" in p or (p.startswith(LISTING) and "limitstart" not in p)]
                 urls = Path(tmp) / "urls.txt"
                 urls.write_text("\n".join(server.url + p for p in pages))
                 for r in range(args.rounds):
-                    for mode in (("baseline", "ours") if r % 2 == 0 else ("ours", "baseline")):
+                    for mode in (modes if r % 2 == 0 else modes[::-1]):
                         db = Path(tmp) / f"{mode}-{r}.db"
                         results[mode].append(run(mode, server.url + LISTING, db, urls))
         med = {m: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for m, rs in results.items()}
@@ -84,7 +90,24 @@ def main() -> int:
               f"{ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
               flush=True)
+        stages += [stage_row(n, mode, results) for mode in modes[1:]]
+    if stages:
+        print("\n| reports | stage | pages/s ratio to the baseline (median of rounds) | event-loop CPU ms per page "
+              "(baseline: what the stage adds) | all processes' CPU ms per page |")
+        print("|---:|---|---:|---:|---:|")
+        print("\n".join(stages))
     return 0
+
+
+def stage_row(n: int, mode: str, results: dict[str, list[dict]]) -> str:
+    """One stage's cost against the baseline of the same rounds."""
+    base, runs = results["baseline"], results[mode]
+    ratio = statistics.median((r["responses"] / r["wall"]) / (b["responses"] / b["wall"])
+                              for r, b in zip(runs, base, strict=True))
+    loop = statistics.median(1000 * r["main_thread_cpu"] / r["responses"] for r in runs)
+    base_loop = statistics.median(1000 * b["main_thread_cpu"] / b["responses"] for b in base)
+    cpu = statistics.median(1000 * r["cpu"] / r["responses"] for r in runs)
+    return f"| {n} | {mode}: {MODES[mode]} | {ratio:.2f} | {loop:.2f} (+{loop - base_loop:.2f}) | {cpu:.2f} |"
 
 
 if __name__ == "__main__":
