@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +35,7 @@ def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+@lru_cache(maxsize=4096)  # a listing page's pager links are mostly the next page's too
 def _offset(url: str) -> int:
     return int(parse_qs(urlsplit(url).query).get("start", ["0"])[0])
 
