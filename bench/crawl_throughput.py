@@ -93,7 +93,7 @@ def main() -> int:
         stages += [stage_row(n, mode, results) for mode in modes[1:]]
     if stages:
         print("\n| reports | stage | pages/s ratio to the baseline (median of rounds) | event-loop CPU ms per page "
-              "(baseline: what the stage adds) | all processes' CPU ms per page |")
+              "(+ over the baseline's) | all processes' CPU ms per page |")
         print("|---:|---|---:|---:|---:|")
         print("\n".join(stages))
     return 0
