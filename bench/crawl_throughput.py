@@ -107,7 +107,7 @@ def stage_row(n: int, mode: str, results: dict[str, list[dict]]) -> str:
     loop = statistics.median(1000 * r["main_thread_cpu"] / r["responses"] for r in runs)
     base_loop = statistics.median(1000 * b["main_thread_cpu"] / b["responses"] for b in base)
     cpu = statistics.median(1000 * r["cpu"] / r["responses"] for r in runs)
-    return f"| {n} | {mode}: {MODES[mode]} | {ratio:.2f} | {loop:.2f} (+{loop - base_loop:.2f}) | {cpu:.2f} |"
+    return f"| {n} | {mode}: {MODES[mode]} | {ratio:.2f} | {loop:.2f} ({loop - base_loop:+.2f}) | {cpu:.2f} |"
 
 
 if __name__ == "__main__":
