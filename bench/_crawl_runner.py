@@ -26,6 +26,8 @@ from twisted.internet import task  # noqa: E402
 
 from scraper import stats as stat  # noqa: E402
 
+# None of our pipelines, extensions, or archive (the WARC writer is a downloader middleware, so
+# clearing the pipelines alone left it writing).
 BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
 # What each mode runs: the fetch-only baseline, then our crawl built up stage by stage.
 MODES = {
@@ -35,6 +37,14 @@ MODES = {
               "extensions only the garbage-collection tuning",
     "no-archive": "our crawl without the WARC archive",
     "ours": "our crawl",
+}
+MODE_SETTINGS: dict[str, dict[str, Any]] = {
+    "baseline": BASELINE_OFF,
+    "baseline-items": BASELINE_OFF,
+    # The crawler process's garbage collection as in our crawl: without it, what the spider
+    # allocates would be charged full collections of Scrapy's heap that our crawl never pays.
+    "spider": {**BASELINE_OFF, "EXTENSIONS": {"scraper.gctune.GcTuning": 900}},
+    "no-archive": {"CACI_WARC_ENABLED": False},
 }
 
 
@@ -99,17 +109,8 @@ def main() -> int:
     if mode not in MODES:
         sys.exit(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
     baseline = mode.startswith("baseline")
-    if baseline or mode == "spider":
-        # None of our pipelines, extensions, or archive (the WARC writer is a downloader
-        # middleware, so clearing the pipelines alone left it writing).
-        for name, value in BASELINE_OFF.items():
-            settings.set(name, value, priority="cmdline")
-    if mode == "spider":
-        # The crawler process's garbage collection as in our crawl: without it, what the spider
-        # allocates would be charged full collections of Scrapy's heap that our crawl never pays.
-        settings.set("EXTENSIONS", {"scraper.gctune.GcTuning": 900}, priority="cmdline")
-    if mode == "no-archive":
-        settings.set("CACI_WARC_ENABLED", False, priority="cmdline")
+    for name, value in MODE_SETTINGS.get(mode, {}).items():
+        settings.set(name, value, priority="cmdline")
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(FetchOnlySpider if baseline else "field_reports")
     kwargs = ({"urls": Path(urls_file).read_text().split(), "items": mode == "baseline-items"} if baseline

@@ -93,7 +93,7 @@ START_AFTER = 20
 
 class Writes:
     """How one component of a crawl hands over its writes: the first `after` are done here, the
-    rest by the crawl's writer process (started at the component's START_AFTER-th write, so it has
+    rest by the crawl's writer process (started after the component's first START_AFTER, so it has
     imported by the time it takes over); without one, or once it has died, all here. A short crawl
     (a cron run's few pages) never starts a writer: a process costs more to start than its writes
     would. `handed_over` runs here when the writer takes over (the component's own state for it)."""
