@@ -7,6 +7,7 @@ MODE: one of MODES below; the baseline modes fetch the pages of URLS_FILE.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import resource
 import sys
@@ -56,6 +57,31 @@ def waited_for_cpu() -> float:
     except OSError:
         return 0.0
     return int(fields[1]) / 1e9
+
+
+def peak_rss_mb(pid: int | str = "self") -> float | None:
+    """A process's own peak RSS since it started its program (Linux VmHWM; None elsewhere or once
+    it is gone). Not getrusage's ru_maxrss: Linux carries that over exec from the image the process
+    was forked from, so a crawler reported at least the bench's own size, a worker the crawler's."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+class WorkerPeak:
+    """The largest peak RSS of the crawler's worker processes, read every 50 ms while they run."""
+
+    def __init__(self) -> None:
+        self.mb = 0.0
+
+    def sample(self) -> None:
+        for child in multiprocessing.active_children():
+            self.mb = max(self.mb, peak_rss_mb(child.pid) or 0.0)
 
 
 class InFlight:
@@ -118,6 +144,8 @@ def main() -> int:
     process.crawl(crawler, **kwargs)
     in_flight = InFlight(crawler)
     task.LoopingCall(in_flight.sample).start(0.01, now=False)
+    worker_peak = WorkerPeak()
+    task.LoopingCall(worker_peak.sample).start(0.05, now=False)
     started, cpu, main_cpu, waited = time.perf_counter(), time.process_time(), time.thread_time(), waited_for_cpu()
     if profile_out:
         import cProfile
@@ -136,8 +164,8 @@ def main() -> int:
         "main_thread_cpu": main_cpu,
         "main_thread_waited_for_cpu": waited,
         "requests_in_flight": in_flight.mean,
-        "rss_mb": me.ru_maxrss / 1024,
-        "worker_rss_mb": workers.ru_maxrss / 1024,
+        "rss_mb": peak_rss_mb() or me.ru_maxrss / 1024,
+        "worker_rss_mb": worker_peak.mb if peak_rss_mb() is not None else workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "reports": stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("duplicate"), 0),

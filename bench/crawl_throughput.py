@@ -90,7 +90,8 @@ def main() -> int:
               f"{ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
               flush=True)
-        stages += [stage_row(n, mode, results) for mode in modes[1:]]
+        if args.stages:
+            stages += [stage_row(n, mode, results) for mode in modes[1:]]
     if stages:
         print("\n| reports | stage | pages/s ratio to the baseline (median of rounds) | event-loop CPU ms per page "
               "(+ over the baseline's) | all processes' CPU ms per page |")

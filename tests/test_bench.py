@@ -50,3 +50,16 @@ def test_each_mode_runs_what_it_says(archive, tmp_path, mode):
     else:
         assert result["warc_records"] == result["responses"] - 1  # all but robots.txt
         assert list((db.parent / "warc").glob("*.warc.gz"))
+
+
+def test_peak_rss_is_each_process_own(archive, tmp_path):
+    """getrusage's ru_maxrss carries over exec what the process was forked from: the crawler
+    reported at least the bench's size, a worker the crawler's. With the bench itself holding
+    300 MB, the crawler and its largest worker still report their own peaks."""
+    site, specs = archive
+    ballast = b"\x01" * (300 << 20)
+    with SiteServer(site, validators=False) as server:
+        result = run_bench_crawl("ours", server.url, tmp_path / "c.db", tmp_path / "unused.txt")
+    assert len(ballast) == 300 << 20
+    assert result["reports"] == len(specs)
+    assert 0 < result["rss_mb"] < 250 and 0 < result["worker_rss_mb"] < result["rss_mb"]
