@@ -1,7 +1,7 @@
 """One crawl in this process, for bench/crawl_throughput.py: prints wall, CPU, peak RSS, stats.
 
 Usage: python bench/_crawl_runner.py MODE START_URL DB_PATH [URLS_FILE] [--profile OUT]
-MODE: one of MODES below; the baseline modes fetch the pages of URLS_FILE.
+MODE: one of bench/_modes.py MODES; the baseline modes fetch the pages of URLS_FILE.
 """
 
 from __future__ import annotations
@@ -25,28 +25,8 @@ from scrapy.crawler import CrawlerProcess  # noqa: E402
 from scrapy.utils.project import get_project_settings  # noqa: E402
 from twisted.internet import task  # noqa: E402
 
+from bench._modes import MODE_SETTINGS, MODES  # noqa: E402
 from scraper import stats as stat  # noqa: E402
-
-# None of our pipelines, extensions, or archive (the WARC writer is a downloader middleware, so
-# clearing the pipelines alone left it writing).
-BASELINE_OFF = {"ITEM_PIPELINES": {}, "EXTENSIONS": {}, "CACI_WARC_ENABLED": False, "SQLITE_ENABLED": False}
-# What each mode runs: the fetch-only baseline, then our crawl built up stage by stage.
-MODES = {
-    "baseline": "fetches the pages, parses nothing, yields nothing",
-    "baseline-items": "the baseline, yielding one small item per item page (what Scrapy's item path costs)",
-    "spider": "our spider alone: the listing walk and a RawPage per item page; no pipelines or archive, of our "
-              "extensions only the garbage-collection tuning",
-    "no-archive": "our crawl without the WARC archive",
-    "ours": "our crawl",
-}
-MODE_SETTINGS: dict[str, dict[str, Any]] = {
-    "baseline": BASELINE_OFF,
-    "baseline-items": BASELINE_OFF,
-    # The crawler process's garbage collection as in our crawl: without it, what the spider
-    # allocates would be charged full collections of Scrapy's heap that our crawl never pays.
-    "spider": {**BASELINE_OFF, "EXTENSIONS": {"scraper.gctune.GcTuning": 900}},
-    "no-archive": {"CACI_WARC_ENABLED": False},
-}
 
 
 def waited_for_cpu() -> float:
@@ -157,6 +137,7 @@ def main() -> int:
     waited = waited_for_cpu() - waited
     stats = crawler.stats.get_stats()
     me, workers = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own_peak = peak_rss_mb()
     print(json.dumps({
         "wall": time.perf_counter() - started,
         # the crawler process plus its cleaning workers (joined by now, so counted)
@@ -164,8 +145,8 @@ def main() -> int:
         "main_thread_cpu": main_cpu,
         "main_thread_waited_for_cpu": waited,
         "requests_in_flight": in_flight.mean,
-        "rss_mb": peak_rss_mb() or me.ru_maxrss / 1024,
-        "worker_rss_mb": worker_peak.mb if peak_rss_mb() is not None else workers.ru_maxrss / 1024,
+        "rss_mb": own_peak or me.ru_maxrss / 1024,
+        "worker_rss_mb": worker_peak.mb if own_peak is not None else workers.ru_maxrss / 1024,
         "responses": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "reports": stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("duplicate"), 0),

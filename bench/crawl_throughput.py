@@ -7,7 +7,7 @@ nothing, archives nothing) and our crawl (spider + cleaning + SQLite storage + W
 database), each in its own process, politeness off, 8 requests in flight. Prints medians over the
 rounds; the ratio is the median of each round's ratio (its two runs one after the other), which this machine's
 minute-to-minute noise moves less than a ratio of two medians. `--stages` also runs the stages
-between the two (bench/_crawl_runner.py MODES: the baseline yielding items, our spider alone, our
+between the two (bench/_modes.py MODES: the baseline yielding items, our spider alone, our
 crawl without its archive) in the same rounds, and prints what each costs.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._crawl_runner import MODES  # noqa: E402
+from bench._modes import MODES  # noqa: E402
 from scraper.devserver import SiteServer  # noqa: E402
 from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
 

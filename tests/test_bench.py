@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench._crawl_runner import MODES
+from bench._modes import MODES
 from scraper.devserver import SiteServer
 
 ROOT = Path(__file__).resolve().parent.parent

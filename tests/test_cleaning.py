@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pipelines.blocks import extract_blocks
@@ -171,14 +173,11 @@ def test_render_html_sanitises():
     assert html == f'<p>Hi there <a href="{ORIGIN}/item/1.html">link</a> <strong>bold</strong></p>'
 
 
-
-@pytest.mark.skipif(not hasattr(__import__("os"), "SCHED_IDLE"), reason="Linux scheduling policies")
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
 @pytest.mark.parametrize("idle", [True, False])
 def test_cleaning_workers_take_only_idle_cpu(idle):
     """A crawl's cleaning worker runs at idle priority (CACI_CLEANING_IDLE): when it held the core
     the event loop woke up on, the loop, which every fetch goes through, waited for it."""
-    import os
-
     crawler = project_crawler(**{"CACI_CLEANING_WORKERS": 1, "CACI_CLEANING_IDLE": idle})
     crawler.stats.open_spider()
     pipeline = CleaningPipeline.from_crawler(crawler)
@@ -193,6 +192,7 @@ def test_cleaning_workers_take_only_idle_cpu(idle):
     assert isinstance(report, Report)
     assert policy == (os.SCHED_IDLE if idle else os.SCHED_OTHER)
     assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the crawler itself keeps its priority
+
 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker-process"])
 def test_pipeline_turns_raw_pages_into_reports_or_failures(workers):
