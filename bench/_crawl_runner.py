@@ -53,15 +53,35 @@ def peak_rss_mb(pid: int | str = "self") -> float | None:
     return None
 
 
-class WorkerPeak:
-    """The largest peak RSS of the crawler's worker processes, read every 50 ms while they run."""
+def cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far, user and system (Linux /proc; None elsewhere or once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Workers:
+    """The crawler's worker processes, read every 50 ms while they run: the largest peak RSS, and
+    each one's CPU time by its name (what it does: caci-writer, caci-cleaner). A worker's CPU after
+    its last reading (its last 50 ms at most) is not counted."""
 
     def __init__(self) -> None:
         self.mb = 0.0
+        self.cpu: dict[int, tuple[str, float]] = {}
 
     def sample(self) -> None:
         for child in multiprocessing.active_children():
             self.mb = max(self.mb, peak_rss_mb(child.pid) or 0.0)
+            if (seconds := cpu_seconds(child.pid)) is not None:
+                self.cpu[child.pid] = (child.name, seconds)
+
+    def cpu_by_name(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for name, seconds in self.cpu.values():
+            totals[name] = totals.get(name, 0.0) + seconds
+        return totals
 
 
 class InFlight:
@@ -124,8 +144,8 @@ def main() -> int:
     process.crawl(crawler, **kwargs)
     in_flight = InFlight(crawler)
     task.LoopingCall(in_flight.sample).start(0.01, now=False)
-    worker_peak = WorkerPeak()
-    task.LoopingCall(worker_peak.sample).start(0.05, now=False)
+    workers_seen = Workers()
+    task.LoopingCall(workers_seen.sample).start(0.05, now=False)
     started, cpu, main_cpu, waited = time.perf_counter(), time.process_time(), time.thread_time(), waited_for_cpu()
     if profile_out:
         import cProfile
@@ -146,7 +166,8 @@ def main() -> int:
         "main_thread_waited_for_cpu": waited,
         "requests_in_flight": in_flight.mean,
         "rss_mb": own_peak or me.ru_maxrss / 1024,
-        "worker_rss_mb": worker_peak.mb if own_peak is not None else workers.ru_maxrss / 1024,
+        "worker_rss_mb": workers_seen.mb if own_peak is not None else workers.ru_maxrss / 1024,
+        "worker_cpu": workers_seen.cpu_by_name(),
         "responses": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "reports": stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("duplicate"), 0),

@@ -20,7 +20,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,11 +35,31 @@ LISTING = "/publications/field-reports.html"
 
 
 def run(mode: str, start_url: str, db: Path, urls: Path) -> dict:
+    """One crawl in its own process; its numbers, with the CPU the test server (this process's
+    threads: the main one only waits) spent answering it."""
+    server_cpu = time.process_time()
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "_crawl_runner.py"), mode, start_url,
                           str(db), str(urls)], cwd=ROOT, capture_output=True, text=True)
+    server_cpu = time.process_time() - server_cpu
     if out.returncode:
         sys.exit(f"{mode} crawl failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return {**json.loads(out.stdout.strip().splitlines()[-1]), "server_cpu": server_cpu}
+
+
+def cpu_row(n: int, mode: str, runs: list[dict]) -> str:
+    """Where one mode's CPU went, in ms per page (medians over the rounds), and how much of the
+    machine's CPU time (cores x wall) the crawl and the test server used together."""
+    def per_page(key: Any) -> float:
+        return statistics.median(1000 * key(r) / r["responses"] for r in runs)
+
+    parts = [per_page(lambda r: r["main_thread_cpu"]),
+             per_page(lambda r: r["cpu"] - r["main_thread_cpu"] - sum(r["worker_cpu"].values())),
+             per_page(lambda r: r["worker_cpu"].get("caci-writer", 0.0)),
+             per_page(lambda r: r["worker_cpu"].get("caci-cleaner", 0.0)),
+             per_page(lambda r: r["server_cpu"])]
+    machine = statistics.median(100 * (r["cpu"] + r["server_cpu"]) / ((os.cpu_count() or 1) * r["wall"]) for r in runs)
+    return (f"| {n} | {mode} | " + " | ".join(f"{x:.2f}" for x in parts) +
+            f" | {per_page(lambda r: r['cpu'] + r['server_cpu']):.2f} | {machine:.0f}% |")
 
 
 def loop(run: dict) -> str:
@@ -57,6 +79,7 @@ def main() -> int:
     args = parser.parse_args()
     modes = list(MODES) if args.stages else ["baseline", "ours"]
     stages: list[str] = []
+    cpu_rows: list[str] = []
     print(f"{os.cpu_count()} cores; medians of {args.rounds} rounds\n")
     print("| reports | baseline pages/s | our pages/s | ratio | rounds' ratios | our reports/s | ms per report | "
           "CPU s (ours / baseline) | event-loop thread CPU s, busy %, waiting for a CPU s (ours / baseline) | "
@@ -90,8 +113,15 @@ def main() -> int:
               f"{ours['rss_mb']:.0f} / {base['rss_mb']:.0f} | "
               f"{ours['worker_rss_mb']:.0f} |",
               flush=True)
+        cpu_rows += [cpu_row(n, mode, results[mode]) for mode in modes]
         if args.stages:
             stages += [stage_row(n, mode, results) for mode in modes[1:]]
+    print("\nCPU ms per page (the rest of the crawler process: its other threads, its start after the "
+          "clock starts; a worker's last 50 ms are not counted)\n")
+    print("| reports | mode | event loop | rest of crawler | writer process | cleaning processes | "
+          "test server | all | machine CPU used (all / cores x wall) |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("\n".join(cpu_rows))
     if stages:
         print("\n| reports | stage | pages/s ratio to the baseline (median of rounds) | event-loop CPU ms per page "
               "(+ over the baseline's) | all processes' CPU ms per page |")

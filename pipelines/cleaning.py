@@ -43,7 +43,7 @@ class CleaningPipeline:
 
     def open_spider(self) -> None:
         initializer = idle_cleaner if self.idle else die_with_parent
-        self.pool = [WorkerProcess(initializer=initializer) for _ in range(self.workers)]
+        self.pool = [WorkerProcess(initializer, "caci-cleaner") for _ in range(self.workers)]
         for worker in self.pool:
             worker.start_soon()  # importing while the first pages are fetched
 

@@ -131,8 +131,9 @@ class WorkerProcess:
     flight, and later ones, with WorkerDied.
     """
 
-    def __init__(self, initializer: Callable[[], None] | None = None) -> None:
+    def __init__(self, initializer: Callable[[], None] | None = None, name: str = "caci-worker") -> None:
         self.initializer = initializer
+        self.name = name  # the process's (multiprocessing's) name: what it does, for the benchmarks
         self.process: Any = None
         self.transport: asyncio.Transport | None = None
         self.sock: socket.socket | None = None
@@ -150,7 +151,7 @@ class WorkerProcess:
         ours, theirs = socket.socketpair()
         # spawn, not fork: the crawler process has threads, and a forked lock can hang.
         process = multiprocessing.get_context("spawn").Process(
-            target=_serve, args=(theirs, self.initializer), daemon=True, name="caci-worker")
+            target=_serve, args=(theirs, self.initializer), daemon=True, name=self.name)
         try:
             with _main_script_hidden():
                 process.start()

@@ -71,7 +71,7 @@ _shared: dict[int, list[Any]] = {}
 
 
 def acquire(owner: Any) -> WorkerProcess:
-    entry = _shared.setdefault(id(owner), [WorkerProcess(initializer=die_with_parent), 0])
+    entry = _shared.setdefault(id(owner), [WorkerProcess(die_with_parent, "caci-writer"), 0])
     entry[1] += 1
     return entry[0]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,9 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LISTING = "/publications/field-reports.html"
 
 
-def run_bench_crawl(mode: str, server_url: str, db: Path, urls: Path) -> dict:
+def run_bench_crawl(mode: str, server_url: str, db: Path, urls: Path, settings: str = "") -> dict:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "_crawl_runner.py"), mode, server_url + LISTING,
-                          str(db), str(urls)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                          str(db), str(urls)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "CACI_BENCH_SET": settings})
     assert out.returncode == 0, out.stderr[-2000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -63,3 +65,29 @@ def test_peak_rss_is_each_process_own(archive, tmp_path):
     assert len(ballast) == 300 << 20
     assert result["reports"] == len(specs)
     assert 0 < result["rss_mb"] < 250 and 0 < result["worker_rss_mb"] < result["rss_mb"]
+
+
+def test_worker_cpu_is_reported_by_what_each_worker_does(archive, tmp_path):
+    """The CPU table of bench/crawl_throughput.py splits the crawl's CPU by process: the writer
+    (here taking over after 5 writes, so that a crawl of 12 reports starts it, on any number of
+    cores) and the cleaner are read by their names while they run."""
+    site, specs = archive
+    with SiteServer(site, validators=False) as server:
+        result = run_bench_crawl("ours", server.url, tmp_path / "c.db", tmp_path / "unused.txt",
+                                 settings="SQLITE_WRITER_PROCESS=True,SQLITE_WRITER_AFTER=5,CACI_CLEANING_WORKERS=1")
+    assert result["reports"] == len(specs)
+    assert set(result["worker_cpu"]) == {"caci-writer", "caci-cleaner"}
+    # Each has at least imported its modules; together no more than all the crawl's processes.
+    assert all(seconds > 0 for seconds in result["worker_cpu"].values())
+    assert sum(result["worker_cpu"].values()) < result["cpu"] - result["main_thread_cpu"]
+
+
+def test_cpu_row_is_per_page_and_shares_the_machine():
+    """Where the CPU went, per page, and the share of cores x wall the crawl and server used."""
+    from bench.crawl_throughput import cpu_row
+
+    run = {"responses": 1000, "wall": 5.0, "cpu": 7.0, "main_thread_cpu": 4.0, "server_cpu": 1.0,
+           "worker_cpu": {"caci-writer": 1.5, "caci-cleaner": 1.0}}
+    cores = os.cpu_count() or 1
+    assert cpu_row(1000, "ours", [run]) == (
+        f"| 1000 | ours | 4.00 | 0.50 | 1.50 | 1.00 | 1.00 | 8.00 | {100 * 8.0 / (cores * 5.0):.0f}% |")
