@@ -99,7 +99,8 @@ def main() -> int:
                     for mode in (modes if r % 2 == 0 else modes[::-1]):
                         db = Path(tmp) / f"{mode}-{r}.db"
                         results[mode].append(run(mode, server.url + LISTING, db, urls))
-        med = {m: {k: statistics.median(x[k] for x in rs) for k in rs[0]} for m, rs in results.items()}
+        med = {m: {k: statistics.median(x[k] for x in rs) for k, v in rs[0].items() if not isinstance(v, dict)}
+               for m, rs in results.items()}
         base, ours = med["baseline"], med["ours"]
         base_rate, our_rate = base["responses"] / base["wall"], ours["responses"] / ours["wall"]
         ratios = [(o["responses"] / o["wall"]) / (b["responses"] / b["wall"])

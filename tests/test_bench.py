@@ -91,3 +91,14 @@ def test_cpu_row_is_per_page_and_shares_the_machine():
     cores = os.cpu_count() or 1
     assert cpu_row(1000, "ours", [run]) == (
         f"| 1000 | ours | 4.00 | 0.50 | 1.50 | 1.00 | 1.00 | 8.00 | {100 * 8.0 / (cores * 5.0):.0f}% |")
+
+
+def test_the_bench_prints_its_tables():
+    """bench/crawl_throughput.py end to end on a small archive: both tables, a row per mode
+    (the medians once failed on the workers' CPU, a dict per run)."""
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "crawl_throughput.py"), "--sizes", "12", "--rounds", "2"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| 12 |")]
+    assert len(rows) == 3  # the throughput row, then the CPU rows of baseline and ours
+    assert rows[1].startswith("| 12 | baseline |") and rows[2].startswith("| 12 | ours |")
