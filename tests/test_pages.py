@@ -72,15 +72,22 @@ def test_bytes_decode_exactly_as_scrapy_decodes_a_response(body, content_type):
     assert decode_html(body, content_type) == response.text
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in SITE.glob("*.html")))
+# Class words as XPath separates them: an edit link's class followed by a no-break space or a
+# vertical tab is one longer word, not the edit link (Python's str.split() separated them).
+_ODD_CLASSES = ('<html><body><div class="itemBody"><p>Kept <span class="itemEditLink\xa0x">seen</span> '
+                '<span class="catItemEditLink\x0bx"><b>seen too</b></span><span class="x\titemEditLink">'
+                '<i>hidden</i></span> end</p><script>no</script></div></body></html>')
+
+
+@pytest.mark.parametrize("name", [*sorted(p.name for p in SITE.glob("*.html")), "odd class words"])
 def test_visible_text_is_the_xpath_it_replaced(name):
     """The Python walk gives, for every element of every sample page, what VISIBLE_TEXT selects."""
     from scraper.pages.common import VISIBLE_TEXT, compiled, parse_html, visible_text
     from scraper.text import clean_ws
 
-    root = parse_html(fixture_html(name))
+    root = parse_html(_ODD_CLASSES if name == "odd class words" else fixture_html(name))
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
-    assert len(elements) > 20
+    assert len(elements) > 20 or name == "odd class words"
     for element in elements:
         assert visible_text(element) == clean_ws(" ".join(compiled(VISIBLE_TEXT)(element)))
 
@@ -91,12 +98,70 @@ def test_visible_text_is_the_xpath_it_replaced(name):
     ('<div class="catItemViewer">x</div>', False),  # the name inside a longer word is not the class
     ('<div class="mycatItemView">x</div>', False),
     ('<div id="catItemView">x</div>', False),
+    ('<div class="catItemView\xa0x">x</div>', False),  # XPath's whitespace is space, tab, CR, LF only
+    ('<div class="x\x0bcatItemView">x</div>', False),
+    ('<div class="other catItemView">x</div>', True),
 ])
 def test_class_tests_match_whole_class_words(markup, found):
-    """The CSS class test and has_class() (a cheap substring test first, then the exact one)
-    match what CSS's .name matches, and nothing a substring alone would."""
-    from scraper.pages.common import compiled, has_class, parse_html, select
+    """The CSS class test, has_class() (a cheap substring test first, then the exact one) and
+    class_test() (the same in Python, for the walks) match what CSS's .name matches, and nothing
+    a substring alone would."""
+    from scraper.pages.common import class_test, compiled, has_class, parse_html, select
 
     root = parse_html(f"<html><body>{markup}</body></html>")
     assert bool(select(root, ".catItemView")) is found
     assert bool(compiled(f"//*[{has_class('catItemView')}]")(root)) is found
+    assert bool(class_test("other", "catItemView")(root.find(".//div").get("class") or "")) is found
+
+
+# What parse_listing's walks answer, as the CSS and XPath selectors it replaced asked it: the
+# walks must select the same elements, in the same order, on every page.
+_PAGER_CSS = ".k2Pagination a[href], .pagination a[href], a.pagenav[href]"
+_TITLE_LINK = ".//*[{t} or {g}]//a[@href][not(ancestor::*[{e} or {c}])]"
+_TRICKY = {
+    "edit link in the title": '<div class="itemListView"><div class="catItemView"><h3 class="catItemTitle">'
+                              '<span class="catItemEditLink"><a href="/edit">Edit</a></span>'
+                              '<a>no href</a><a href="/item/1-x.html">X</a></h3></div></div>',
+    "words split by tab and newline, not by nbsp": '<div class="a\titemListView"><div class="x\ncatItemView">'
+                                                   '<b class="catItemTitle\r">T</b><a class="k2ReadMore" href="/item/2.html">'
+                                                   'More</a></div><div class="catItemView\xa0x"><a class="k2ReadMore" '
+                                                   'href="/item/3.html">M</a></div></div>',
+    "the entry itself a title": '<div class="tagView"><div class="tagItemView tagItemTitle"><a href="/item/4.html">'
+                                'T</a><span class="tagItemDateCreated"><i class="tagItemDateCreated">1 May 2020</i></span>'
+                                '</div></div>',
+    "nested pagination blocks and a lone pagenav": '<section class="itemListView"><p>no view: not a div</p></section>'
+                                                   '<div class="pagination"><ul class="pagination"><li><a href="?start=4">'
+                                                   '2</a></li></ul><a>none</a></div><a class="pagenav" href="?start=8">3</a>'
+                                                   '<a class="k2Pagination" href="?start=12">self</a>',
+    "a pagination block inside an entry": '<div class="itemListView"><div class="catItemView"><div class="catItemTitle">'
+                                          '<div class="pagination"><a href="/item/5.html">5</a></div></div></div></div>',
+}
+
+
+def _listing_pages() -> list[tuple[str, str]]:
+    from tests.conftest import FIXTURES
+
+    files = sorted([*SITE.glob("*.html"), *FIXTURES.rglob("*.html")])
+    return [(f.name, decode_html(f.read_bytes())) for f in files] + sorted(_TRICKY.items())
+
+
+@pytest.mark.parametrize(("name", "html"), _listing_pages(), ids=[n for n, _ in _listing_pages()])
+def test_listing_walks_select_what_the_selectors_select(name, html):
+    from scraper.pages.common import compiled, first, has_class, parse_html, select
+    from scraper.pages.listing import _entry_parts, _view_and_pager
+
+    root = parse_html(html)
+    view, pager = _view_and_pager(root)
+    assert view is first(root, "div.itemListView, div.tagView")
+    assert pager == select(root, _PAGER_CSS)
+    blocks = select(view, ".catItemView, .tagItemView") if view is not None else []
+    title_link = compiled(_TITLE_LINK.format(t=has_class("catItemTitle"), g=has_class("tagItemTitle"),
+                                             e=has_class("itemEditLink"), c=has_class("catItemEditLink")))
+    for block in blocks:
+        titled = title_link(block)
+        expected = (first(block, ".catItemTitle, .tagItemTitle"),
+                    titled[0] if titled else first(block, "a.k2ReadMore[href]"),
+                    first(block, ".catItemDateCreated, .tagItemDateCreated"))
+        assert _entry_parts(block) == expected
+    if name in _TRICKY:  # each tricky page has something to compare
+        assert view is not None or pager

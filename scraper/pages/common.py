@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -101,6 +103,14 @@ def base_url(sel: Element, url: str) -> str:
     return join_url(url, first(sel, "base::attr(href)")) or url
 
 
+def class_test(*names: str) -> Callable[[str], Any]:
+    """has_class's test in Python, for walks that visit each element once (where one XPath per
+    question visited them all again): `test(element.get("class") or "")` is true when one of
+    `names` is a word of the class attribute. Words are separated as XPath's normalize-space()
+    separates them, by space, tab, CR and LF only."""
+    return re.compile(rf"(?<![^ \t\n\r])(?:{'|'.join(map(re.escape, names))})(?![^ \t\n\r])").search
+
+
 def has_class(name: str) -> str:
     """An XPath test for a class, in XPath itself: parsel's has-class() calls back into Python
     for every node it tests, which made these tests most of an item page's parsing time."""
@@ -113,14 +123,16 @@ def has_class(name: str) -> str:
 HIDDEN_TAGS = ("script", "style", "noscript")
 EDIT_LINK_CLASSES = ("itemEditLink", "catItemEditLink")
 _IS_HIDDEN = " or ".join([*(f"self::{t}" for t in HIDDEN_TAGS), *(has_class(c) for c in EDIT_LINK_CLASSES)])
-EDIT_LINK = f"ancestor::*[{' or '.join(has_class(c) for c in EDIT_LINK_CLASSES)}]"
 VISIBLE_TEXT = f".//text()[not(ancestor::*[{_IS_HIDDEN}])]"  # what visible_text() gives, as XPath
-_INSIDE_HIDDEN = f"boolean(ancestor-or-self::*[{_IS_HIDDEN}])"
 FEATURED_FLAG = "./span[sup][normalize-space(.) = normalize-space(sup)]"
 
 
+is_edit_link = class_test(*EDIT_LINK_CLASSES)
+
+
 def _hidden(element: Element) -> bool:
-    return element.tag in HIDDEN_TAGS or not set(EDIT_LINK_CLASSES).isdisjoint((element.get("class") or "").split())
+    """_IS_HIDDEN's test on one element."""
+    return element.tag in HIDDEN_TAGS or bool(is_edit_link(element.get("class") or ""))
 
 
 def _visible_pieces(element: Element, out: list[str]) -> None:
@@ -136,7 +148,7 @@ def _visible_pieces(element: Element, out: list[str]) -> None:
 def visible_text(node: Element | None) -> str:
     """The text of VISIBLE_TEXT's nodes, walked in Python: the XPath tests every ancestor of
     every text node, several times the cost of one walk that skips hidden subtrees."""
-    if node is None or compiled(_INSIDE_HIDDEN)(node):
+    if node is None or _hidden(node) or any(map(_hidden, node.iterancestors())):
         return ""
     pieces: list[str] = []
     _visible_pieces(node, pieces)

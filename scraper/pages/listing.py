@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from lxml import etree
+
 from scraper.model import ListingEntry
 from scraper.pages.common import (
-    EDIT_LINK,
+    Element,
     base_url,
+    class_test,
     compiled,
-    first,
     has_class,
+    is_edit_link,
     parse_html,
     select,
     title_text,
@@ -29,8 +32,14 @@ class ListingPage:
 
 # One entry per item in K2's category view (category_item.php, category_item_links.php: leading,
 # primary, secondary and "More..." links alike) and in its tag view (tag.php).
-_BLOCKS = ".catItemView, .tagItemView"
-_LISTING_VIEWS = "div.itemListView, div.tagView"
+_IS_BLOCK = class_test("catItemView", "tagItemView")
+_IS_VIEW = class_test("itemListView", "tagView")  # on a div
+_IS_TITLE = class_test("catItemTitle", "tagItemTitle")
+_IS_DATE = class_test("catItemDateCreated", "tagItemDateCreated")
+_IS_READ_MORE = class_test("k2ReadMore")
+# Pagination links: inside K2's (or Joomla's) pagination block, or Joomla's `a.pagenav`.
+_IS_PAGER = class_test("k2Pagination", "pagination")
+_IS_PAGENAV = class_test("pagenav")
 # Where the site's template puts its modules (header, menu, "Staff Publications", footer) and K2's
 # own modules render (mod_k2_content): links there are never listing entries.
 _CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or ancestor::aside or ancestor::*[%s]" % (
@@ -38,29 +47,66 @@ _CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or anc
                  "@id='aside'", "starts-with(@id, 'k2ModuleBox')"]))
 
 
-_TITLE_LINK = (f".//*[{has_class('catItemTitle')} or {has_class('tagItemTitle')}]"
-               f"//a[@href][not({EDIT_LINK})]")
+# The page and each entry are read in one walk over their elements each, in document order,
+# answering what the CSS selectors `div.itemListView, div.tagView`, `.k2Pagination a[href],
+# .pagination a[href], a.pagenav[href]` and, in an entry, `.catItemTitle, .tagItemTitle`,
+# `.//*[title]//a[@href]` outside an edit link, `a.k2ReadMore[href]` and the date's class select: one
+# XPath per question walked the whole page again each time, most of a listing page's parsing.
+def _view_and_pager(root: Element) -> tuple[Element | None, list[Element]]:
+    view, pager, in_pager = None, [], set()
+    for element in root.iter(etree.Element):
+        names = element.get("class") or ""
+        if names:
+            if view is None and element.tag == "div" and _IS_VIEW(names):
+                view = element
+            if _IS_PAGER(names):
+                in_pager.update(a for a in element.iter("a") if a is not element)
+        if element.tag == "a" and element.get("href") is not None and (
+                element in in_pager or names and _IS_PAGENAV(names)):
+            pager.append(element)
+    return view, pager
+
+
+def _in_edit_link(element: Element) -> bool:
+    return any(is_edit_link(a.get("class") or "") for a in element.iterancestors())
+
+
+def _entry_parts(block: Element) -> tuple[Element | None, Element | None, Element | None]:
+    """The entry's title element, its link to the item (the title's, else "Read more..."), its date."""
+    title = date = titled = read_more = None
+    under_title: set[Element] = set()
+    for element in block.iter(etree.Element):
+        names = element.get("class") or ""
+        if names and _IS_TITLE(names):
+            title = title if title is not None else element
+            if element is not block:  # the link is in a title element inside the entry
+                under_title.update(a for a in element.iter("a") if a is not element)
+        if date is None and names and _IS_DATE(names):
+            date = element
+        if element.tag == "a" and element.get("href") is not None:
+            if titled is None and element in under_title and not _in_edit_link(element):
+                titled = element
+            if read_more is None and names and _IS_READ_MORE(names):
+                read_more = element
+    return title, titled if titled is not None else read_more, date
 
 
 def parse_listing(html: str, url: str) -> ListingPage:
     """Report entries and pagination links of a K2 category (or tag) page; links absolute."""
     root = parse_html(html)
     base = base_url(root, url)
-    view = first(root, _LISTING_VIEWS)
+    view, pager = _view_and_pager(root)
     page = ListingPage(is_k2_listing=view is not None)
     seen: set[str] = set()
-    for block in (select(view, _BLOCKS) if view is not None else []):
-        title_node = first(block, ".catItemTitle, .tagItemTitle")
-        # The title links to the item unless catItemTitleLinked is off; "Read more..." then does.
-        titled = compiled(_TITLE_LINK)(block)
-        link = titled[0] if titled else first(block, "a.k2ReadMore[href]")
+    blocks = [e for e in view.iter(etree.Element) if _IS_BLOCK(e.get("class") or "")] if view is not None else []
+    for block in blocks:
+        title_node, link, date_node = _entry_parts(block)
         if link is None:
             continue
         href = join_url(base, link.get("href"))
         if href is None or href in seen:
             continue
         seen.add(href)
-        date_node = first(block, ".catItemDateCreated, .tagItemDateCreated")
         page.entries.append(ListingEntry(href, title_text(title_node) or None,
                                          parse_date(visible_text(date_node)) if date_node is not None else None))
     if view is None:
@@ -71,7 +117,6 @@ def parse_listing(html: str, url: str) -> ListingPage:
             if href and "/item/" in href and href not in seen:
                 seen.add(href)
                 page.entries.append(ListingEntry(href, visible_text(link) or None))
-    pager = select(root, ".k2Pagination a[href], .pagination a[href], a.pagenav[href]")
     for link in pager or select(root, "a[href]"):
         href = join_url(base, link.get("href"))
         if href and href not in page.page_links:
