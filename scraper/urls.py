@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
@@ -17,6 +17,9 @@ SITE_HOSTS = frozenset({"cacianalyst.org"})
 # Joomla/K2 paging parameters; `limitstart` is the older spelling of `start`.
 PAGING_KEYS = ("start", "limitstart")
 _ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
+# A URL that safe_url_string and canonicalize_url leave as it is: a lower-case host, a path of
+# unreserved characters, nothing after it. Every item link K2 prints is one.
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+(?::[0-9]+)?)(/[A-Za-z0-9._~/-]*)")
 
 
 # Cached: a listing page's pager links (13 of its 17 links) are the next page's too, and urljoin
@@ -103,14 +106,27 @@ class CrawlScope:
 
         Queries (print views, `tmpl=component`, tracking) and fragments never make another page.
         """
+        if (plain := _PLAIN_URL.fullmatch(url)) is not None:
+            # Rebased and canonicalised without w3lib, which would leave it as it is (~40 µs of
+            # the crawl's event loop per listing entry).
+            host, path = bare_host(plain[2]), plain[3]
+            if host != bare_host(self.netloc) and host not in SITE_HOSTS:
+                return None
+            return self._origin_canonical + path if self._is_item_path(path) else None
         rebased = self.rebase(url)
         if rebased is None:
             return None
         path = rebased[0]
+        return self._build(path) if self._is_item_path(path) else None
+
+    def _is_item_path(self, path: str) -> bool:
         prefix = self.category_path
-        if not path.startswith(prefix) or not _ITEM_TAIL.match(path[len(prefix):]):
-            return None
-        return self._build(path)
+        return path.startswith(prefix) and _ITEM_TAIL.match(path[len(prefix):]) is not None
+
+    @cached_property
+    def _origin_canonical(self) -> str:
+        """What _build makes of the origin, to which a plain path is appended as it is."""
+        return self._build("/")[:-1]
 
     # Cached: every listing page links the same ten-page window again (consecutive pages share
     # nine of its ten links), and canonicalising a URL is ~40 µs of the crawl's event loop.

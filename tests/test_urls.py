@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scraper.urls import CrawlScope, bare_host, item_id
 
@@ -92,3 +94,37 @@ def test_listing_url_is_cached_per_scope():
         "https://www.cacianalyst.org/publications/field-reports.html?start=8"
     assert CrawlScope.listing_url.cache_info().hits == before + 1
     assert other.listing_url(link) is None
+
+
+_SCOPES = [SCOPE, MIRROR, CrawlScope.from_start_url("http://Example.org:80/publications/field-reports.html")]
+_PATH_CHARS = "abcXYZ019._~/-"
+
+
+def _rebased_and_canonicalised(scope: CrawlScope, url: str) -> str | None:
+    """item_url as it was before its fast path: every URL through w3lib."""
+    rebased = scope.rebase(url)
+    if rebased is None or not scope._is_item_path(rebased[0]):
+        return None
+    return scope._build(rebased[0])
+
+
+@given(scope=st.sampled_from(_SCOPES), scheme=st.sampled_from(["http", "https"]),
+       host=st.sampled_from(["www.cacianalyst.org", "cacianalyst.org", "127.0.0.1:8765", "example.org:80",
+                             "example.org", "www.example.org:80", "other.example"]),
+       path=st.one_of(st.builds("/publications/field-reports/item/{}{}.html".format,
+                                st.integers(0, 10**6), st.text(_PATH_CHARS, max_size=30).map(lambda t: "-" + t if t else "")),
+                      st.text(_PATH_CHARS, max_size=60).map("/".__add__)))
+def test_plain_item_urls_take_the_fast_path_to_the_same_url(scope, scheme, host, path):
+    """A plain URL (lower-case host, unreserved path, no query) is answered without w3lib; the
+    answer is the one w3lib's rebasing and canonicalisation give."""
+    from scraper.urls import _PLAIN_URL
+
+    url = f"{scheme}://{host}{path}"
+    assert _PLAIN_URL.fullmatch(url)
+    assert scope.item_url(url) == _rebased_and_canonicalised(scope, url)
+
+
+def test_the_fast_path_finds_the_items_it_should():
+    assert MIRROR.item_url("http://cacianalyst.org/publications/field-reports/item/20292-a_b.c~d.html") == \
+        "http://127.0.0.1:8765/publications/field-reports/item/20292-a_b.c~d.html"
+    assert SCOPE.item_url("https://example.org/publications/field-reports/item/1-x.html") is None
