@@ -19,7 +19,7 @@ PAGING_KEYS = ("start", "limitstart")
 _ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
 # A URL that safe_url_string and canonicalize_url leave as it is: a lower-case host, a path of
 # unreserved characters, nothing after it. Every item link K2 prints is one.
-_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+(?::[0-9]+)?)(/[A-Za-z0-9._~/-]*)")
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+(?::[0-9]+)?)(/[A-Za-z0-9._~/-]*)")
 
 
 # Cached: a listing page's pager links (13 of its 17 links) are the next page's too, and urljoin
@@ -109,7 +109,7 @@ class CrawlScope:
         if (plain := _PLAIN_URL.fullmatch(url)) is not None:
             # Rebased and canonicalised without w3lib, which would leave it as it is (~40 µs of
             # the crawl's event loop per listing entry).
-            host, path = bare_host(plain[2]), plain[3]
+            host, path = bare_host(plain[1]), plain[2]
             if host != bare_host(self.netloc) and host not in SITE_HOSTS:
                 return None
             return self._origin_canonical + path if self._is_item_path(path) else None

@@ -145,7 +145,10 @@ def _listing_pages() -> list[tuple[str, str]]:
     return [(f.name, decode_html(f.read_bytes())) for f in files] + sorted(_TRICKY.items())
 
 
-@pytest.mark.parametrize(("name", "html"), _listing_pages(), ids=[n for n, _ in _listing_pages()])
+_LISTING_PAGES = _listing_pages()
+
+
+@pytest.mark.parametrize(("name", "html"), _LISTING_PAGES, ids=[name for name, _ in _LISTING_PAGES])
 def test_listing_walks_select_what_the_selectors_select(name, html):
     from scraper.pages.common import compiled, first, has_class, parse_html, select
     from scraper.pages.listing import _entry_parts, _view_and_pager

@@ -72,13 +72,15 @@ def _in_edit_link(element: Element) -> bool:
 
 
 def _entry_parts(block: Element) -> tuple[Element | None, Element | None, Element | None]:
-    """The entry's title element, its link to the item (the title's, else "Read more..."), its date."""
+    """The entry's title element, its link to the item, its date. The title links to the item
+    unless K2's catItemTitleLinked is off; "Read more..." then does."""
     title = date = titled = read_more = None
     under_title: set[Element] = set()
     for element in block.iter(etree.Element):
         names = element.get("class") or ""
         if names and _IS_TITLE(names):
-            title = title if title is not None else element
+            if title is None:
+                title = element
             if element is not block:  # the link is in a title element inside the entry
                 under_title.update(a for a in element.iter("a") if a is not element)
         if date is None and names and _IS_DATE(names):
