@@ -17,9 +17,10 @@ SITE_HOSTS = frozenset({"cacianalyst.org"})
 # Joomla/K2 paging parameters; `limitstart` is the older spelling of `start`.
 PAGING_KEYS = ("start", "limitstart")
 _ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
-# A URL that safe_url_string and canonicalize_url leave as it is: a lower-case host, a path of
-# unreserved characters, nothing after it. Every item link K2 prints is one.
-_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+(?::[0-9]+)?)(/[A-Za-z0-9._~/-]*)")
+# A URL that safe_url_string and canonicalize_url leave as it is: a lower-case host, a port without
+# a leading zero (w3lib drops it), a path of unreserved characters, nothing after it. Every item
+# link K2 prints is one.
+_PLAIN_URL = re.compile(r"https?://([a-z0-9.-]+(?::[1-9][0-9]*)?)(/[A-Za-z0-9._~/-]*)")
 
 
 # Cached: a listing page's pager links (13 of its 17 links) are the next page's too, and urljoin

@@ -110,17 +110,16 @@ def _rebased_and_canonicalised(scope: CrawlScope, url: str) -> str | None:
 
 @given(scope=st.sampled_from(_SCOPES), scheme=st.sampled_from(["http", "https"]),
        host=st.sampled_from(["www.cacianalyst.org", "cacianalyst.org", "127.0.0.1:8765", "example.org:80",
-                             "example.org", "www.example.org:80", "other.example"]),
+                             "example.org", "www.example.org:80", "other.example", "127.0.0.1:08765",
+                             "example.org:", "www.cacianalyst.org.", "cacianalyst.org:443", "127.0.0.1:8765."]),
        path=st.one_of(st.builds("/publications/field-reports/item/{}{}.html".format,
                                 st.integers(0, 10**6), st.text(_PATH_CHARS, max_size=30).map(lambda t: "-" + t if t else "")),
                       st.text(_PATH_CHARS, max_size=60).map("/".__add__)))
 def test_plain_item_urls_take_the_fast_path_to_the_same_url(scope, scheme, host, path):
     """A plain URL (lower-case host, unreserved path, no query) is answered without w3lib; the
-    answer is the one w3lib's rebasing and canonicalisation give."""
-    from scraper.urls import _PLAIN_URL
-
+    answer is the one w3lib's rebasing and canonicalisation give, for plain URLs and for the
+    near-plain ones w3lib changes (a port with a leading zero, an empty port)."""
     url = f"{scheme}://{host}{path}"
-    assert _PLAIN_URL.fullmatch(url)
     assert scope.item_url(url) == _rebased_and_canonicalised(scope, url)
 
 
