@@ -94,10 +94,15 @@ class CrawlScope:
             return None
         if parts.scheme not in ("http", "https"):
             return None  # mailto:, javascript:, ...
-        host = bare_host(parts.netloc)
-        if host != bare_host(self.netloc) and host not in SITE_HOSTS:
+        if not self._on_site(parts.netloc):
             return None
         return parts.path or "/", parts.query, parts.fragment
+
+    def _on_site(self, netloc: str) -> bool:
+        """Whether a link's host[:port] is the crawled site: the origin (with or without www.)
+        or the real site's hosts."""
+        host = bare_host(netloc)
+        return host == bare_host(self.netloc) or host in SITE_HOSTS
 
     def _build(self, path: str, query: str = "") -> str:
         return canonicalize_url(urlunsplit((self.scheme, self.netloc, path, query, "")))
@@ -110,10 +115,10 @@ class CrawlScope:
         if (plain := _PLAIN_URL.fullmatch(url)) is not None:
             # Rebased and canonicalised without w3lib, which would leave it as it is (~40 µs of
             # the crawl's event loop per listing entry).
-            host, path = bare_host(plain[1]), plain[2]
-            if host != bare_host(self.netloc) and host not in SITE_HOSTS:
+            path = plain[2]
+            if not self._on_site(plain[1]) or not self._is_item_path(path):
                 return None
-            return self._origin_canonical + path if self._is_item_path(path) else None
+            return self._origin_canonical + path
         rebased = self.rebase(url)
         if rebased is None:
             return None
