@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from scraper.model import ListingEntry, Report
 from scraper.text import Byline, title_key, word_count
 from scraper.urls import item_id
+
+logger = logging.getLogger(__name__)
+
+# The Analyst's first issue appeared in 1999: an earlier date is a template's placeholder or a typo
+# ("0001", "9999"), not a report's.
+FIRST_YEAR = 1999
 
 
 class CleaningError(ValueError):
@@ -18,15 +25,32 @@ class NotK2PageError(CleaningError):
     """A page without K2 item markup that the generic extractor could not use either."""
 
 
+def plausible(iso: str | None, today: date) -> bool:
+    """Whether `iso` (YYYY-MM-DD) can be a report's date: from 1999 to tomorrow (a report dated in
+    the site's time zone may be a day ahead of ours)."""
+    if not iso:
+        return False
+    try:
+        day = date.fromisoformat(iso)
+    except ValueError:
+        return False
+    return day.year >= FIRST_YEAR and day <= today + timedelta(days=1)
+
+
 def report_dates(page_date: str | None, listing: ListingEntry | None,
-                  byline: Byline | None) -> tuple[str, str]:
-    if page_date:
-        return page_date, "item"
-    if byline and byline.issue_date:
-        return byline.issue_date, "byline"
-    if listing and listing.published:
-        return listing.published, "listing"
-    raise CleaningError("no date: the page has no parsable itemDateCreated, no dated byline and no listing date")
+                 byline: Byline | None, today: date | None = None) -> tuple[str, str]:
+    """The report's date and where it came from (item page, byline, listing), the first of them
+    that is a plausible date; an impossible one is logged and passed over like a missing one."""
+    today = today or datetime.now(UTC).date()
+    candidates = (("item", page_date), ("byline", byline.issue_date if byline else None),
+                  ("listing", listing.published if listing else None))
+    for source, value in candidates:
+        if not value:
+            continue
+        if plausible(value, today):
+            return value, source
+        logger.warning("Impossible %s date %s (before %d or after tomorrow): not used", source, value, FIRST_YEAR)
+    raise CleaningError("no date: the page has no plausible itemDateCreated, no dated byline and no listing date")
 
 
 def now() -> str:

@@ -66,6 +66,9 @@ class Verdict:
         if what == "site drift":
             return (f"the crawl failed: site drift: {detail}; nothing was stored from those pages "
                     "(they are in `failures`, retried by later runs); check the site with `python -m scraper doctor`")
+        if what == "listing incomplete":
+            return (f"the listing walk is incomplete: {detail}; the reports listed there were not fetched, "
+                    "and the next run walks the whole listing again")
         if what == "start page failed":
             # With several sections the others may have been crawled: say only what failed.
             return f"the start page could not be fetched: {detail}"
@@ -90,6 +93,9 @@ def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = de
         return Verdict(False, f"site drift: {drift}", EXIT_FAILED)
     if close_reason != "finished":
         return Verdict(False, close_reason, EXIT_FAILED)
+    if empty := stats.get(stat.LISTING_EMPTY):
+        return Verdict(False, f"listing incomplete: {empty} listing page(s) showed no report "
+                              f"(first {stats.get(stat.LISTING_EMPTY_URL)})", EXIT_FAILED)
     if not stats.get(stat.RESPONSES):
         return Verdict(False, "fetched nothing", EXIT_FAILED)
     items = stats.get(stat.ITEM_PAGES, 0)
@@ -136,7 +142,7 @@ class CrawlMonitor:
     @staticmethod
     def _listing_complete(spider: Any, stats: dict[str, Any], reason: str) -> bool:
         """Whether this run walked the listing as far as it meant to (else the next catches up)."""
-        if stats.get(stat.LISTING_FAILED) or reason != "finished":
+        if stats.get(stat.LISTING_FAILED) or stats.get(stat.LISTING_EMPTY) or reason != "finished":
             return False
         return getattr(spider, "mode", "full") == "full" or bool(stats.get(stat.LISTING_COMPLETE))
 

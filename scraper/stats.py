@@ -8,6 +8,10 @@ LISTING_ITEMS = "caci/listing_items"  # report links in scope on the listing pag
 LISTING_ITEMS_NEW = "caci/listing_items_new"
 LISTING_FAILED = "caci/listing_failed"
 LISTING_COMPLETE = "caci/listing_complete"
+# Listing pages that showed no report in scope (a server hiccup, links gone off-site): what they
+# listed was not fetched, so the walk is not complete whatever else it reached.
+LISTING_EMPTY = "caci/listing_empty"
+LISTING_EMPTY_URL = "caci/listing_empty_url"  # the first of them
 ITEM_PAGES = "caci/item_pages"
 SITE_UNREACHABLE = "caci/site_unreachable"
 START_FAILED = "caci/start_failed"

@@ -7,10 +7,11 @@ import socket
 from collections import Counter
 
 import pytest
+import pytest_twisted
 from sqlite_utils import Database
 
 from scraper.settings import USER_AGENT
-from tests.conftest import body_f1, run_crawl
+from tests.conftest import body_f1, crawl, finished, run_crawl
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +147,57 @@ def test_no_spider_callback_is_a_generator_that_returns_a_value():
                  if inspect.isgeneratorfunction(method)]
     assert len(callbacks) >= 3  # parse_listing, parse_item, on_error at least
     assert not [c.__qualname__ for c in callbacks if is_generator_with_return_value(c)]
+
+
+def _empty_listing(html: str, how: str) -> str:
+    """Listing page 2 as a server hiccup or a bad edit renders it."""
+    import re
+
+    if how == "links-off-site":
+        return re.sub(r'href="(http://cacianalyst\.org)?/publications/field-reports/item/',
+                      'href="http://elsewhere.example/publications/field-reports/item/', html)
+    html = re.sub(r'<div class="itemContainer">.*?</div></div>', "", html, flags=re.S)
+    if how == "no-entries-no-pager":
+        html = re.sub(r'<div class="k2Pagination">.*?</div>', "", html, flags=re.S)
+    return html
+
+
+@pytest.mark.parametrize("how", ["no-entries", "no-entries-no-pager", "links-off-site"])
+@pytest_twisted.ensureDeferred
+async def test_an_empty_listing_page_mid_walk_is_stepped_over_and_the_run_is_not_complete(archive, tmp_path, how):
+    from scraper.devserver import SiteServer
+
+    site, specs = archive  # 12 reports, 3 listing pages of 4
+    page2 = site / "listing-2.html"
+    good = page2.read_text()
+    page2.write_text(_empty_listing(good, how))
+    assert "catItemView" not in page2.read_text() or how == "links-off-site"
+    db_path = tmp_path / "caci.db"
+    with SiteServer(site) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        stats = await crawl(start, db_path)
+        # Page 3's reports were reached past the empty page; the run says it is not complete.
+        assert Database(db_path)["reports"].count == 8
+        assert stats["caci/outcome"].startswith("listing incomplete: 1 listing page(s) showed no report")
+        [run] = Database(db_path).query("select outcome, listing_complete from crawls")
+        assert run == {"outcome": "failed", "listing_complete": 0}
+        page2.write_text(good)  # the hiccup is over: the next (incremental) run walks it all again
+        stats = await crawl(start, db_path)
+    assert finished(stats), stats
+    assert Database(db_path)["reports"].count == 12
+    last = list(Database(db_path).query("select outcome, listing_complete, mode from crawls order by id"))[-1]
+    assert last == {"outcome": "ok", "listing_complete": 1, "mode": "incremental"}
+
+
+def test_an_empty_listing_page_fails_the_command_with_one_line(archive, tmp_path):
+    site, _ = archive
+    page2 = site / "listing-2.html"
+    page2.write_text(_empty_listing(page2.read_text(), "no-entries"))
+    from scraper.devserver import SiteServer
+
+    with SiteServer(site) as server:
+        result = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "caci.db")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("caci-field-reports: the listing walk is incomplete: 1 listing page(s) showed no report")
+    assert "next run walks the whole listing again" in last

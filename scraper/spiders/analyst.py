@@ -29,6 +29,9 @@ from scraper.urls import SITE_HOSTS, CrawlScope
 logger = logging.getLogger(__name__)
 
 TRUE = {"1", "true", "yes", "on"}
+# Empty listing pages in a row the walk steps over before it gives up (a politeness bound for a
+# site that stopped listing anything: the run is incomplete either way).
+MAX_EMPTY_IN_A_ROW = 3
 
 
 def _now() -> str:
@@ -78,6 +81,12 @@ class AnalystSpider(scrapy.Spider):
         spider.stale_pages = dict.fromkeys(spider.sections, 0)
         spider.walked: set[str] = set()  # sections whose listing walk is done
         spider.requested: set[str] = set()
+        # Every listing page each section's pagination has shown: a page that shows none of its
+        # own (an empty page of a server hiccup) is stepped over with what earlier pages showed.
+        spider.pager_seen: dict[str, set[str]] = {slug: set() for slug in spider.sections}
+        # Empty listing pages in a row, per section (None until the section's walk has listed a
+        # report: a first page that lists none is a broken or redesigned site, not a hiccup).
+        spider.empty_in_a_row: dict[str, int | None] = dict.fromkeys(spider.sections)
         return spider
 
     def in_scope(self, url: str) -> bool:
@@ -155,16 +164,20 @@ class AnalystSpider(scrapy.Spider):
         stats.inc_value(stat.LISTING_PAGES)
         stats.inc_value(stat.LISTING_ITEMS, in_scope)
         stats.inc_value(stat.LISTING_ITEMS_NEW, new)
-        if in_scope == 0:
-            logger.warning("Listing page %s links to no report", response.url)
         pages = {u for u in map(scope.listing_url, page.page_links) if u is not None}
+        if in_scope:
+            self.empty_in_a_row[section] = 0
+        elif not self._step_over_empty(response.url, section):
+            return
+        self.pager_seen[section] |= pages
         if self.full:
             for url in sorted(pages):
                 if request := self._listing_request(url, section):
                     yield request
             return
         # Incremental: walk page by page, newest first, and stop where the archive is known.
-        self.stale_pages[section] = 0 if new else self.stale_pages[section] + 1
+        if in_scope:
+            self.stale_pages[section] = 0 if new else self.stale_pages[section] + 1
         if self.stale_pages[section] >= self.stop_after and not self.catch_up:
             logger.info("Stopping %s at %s: %d listing page(s) in a row brought no new report",
                         section, response.url, self.stale_pages[section])
@@ -172,11 +185,29 @@ class AnalystSpider(scrapy.Spider):
             self._walk_done(section)
             return
         here = _offset(response.url)
-        later = sorted((u for u in pages if _offset(u) > here), key=_offset)
+        later = sorted((u for u in self.pager_seen[section] if _offset(u) > here), key=_offset)
         if not later:
             self._walk_done(section)  # the end of the listing
         elif request := self._listing_request(later[0], section):
             yield request
+
+    def _step_over_empty(self, url: str, section: str) -> bool:
+        """A listing page that lists no report is not "known ground": what it should have listed was
+        not seen, so this run's walk is incomplete (the next walks the whole listing again). Whether
+        the walk goes on past it: yes, unless nothing was listed yet or too many were empty."""
+        stats = self.crawler.stats
+        stats.inc_value(stat.LISTING_EMPTY)
+        if not stats.get_value(stat.LISTING_EMPTY_URL):
+            stats.set_value(stat.LISTING_EMPTY_URL, url)
+        in_a_row = self.empty_in_a_row[section]
+        if in_a_row is None or in_a_row + 1 >= MAX_EMPTY_IN_A_ROW:
+            logger.warning("Listing page %s links to no report: the walk of %s stops here, incomplete; "
+                           "the next run walks the whole listing again", url, section)
+            return False
+        self.empty_in_a_row[section] = in_a_row + 1
+        logger.warning("Listing page %s links to no report: stepping over it; this run's listing walk is "
+                       "incomplete and the next run walks the whole listing again", url)
+        return True
 
     def parse_item(self, response: Response, listing: ListingEntry | None = None) -> Iterator[Any]:
         self.crawler.stats.inc_value(stat.ITEM_PAGES)
