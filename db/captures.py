@@ -48,7 +48,8 @@ def latest_captures(db: Database, sections: list[str] | None = None,
         params.append(since)
     yield from db.query(f"""
         select 'report' as kind, r.id as report_id, r.url, r.title, r.published, r.category,
-               null as reason, c.id as capture_id, c.warc_file, c."offset", c.length,
+               null as reason, c.id as capture_id, c.url as capture_url, c.payload_digest,
+               c.warc_file, c."offset", c.length,
                coalesce(r.fetched_at, c.fetched_at) as fetched_at
         from reports r
         left join captures c on c.id = coalesce({_LATEST.format(url='r.url')}, r.capture_id)
@@ -56,7 +57,8 @@ def latest_captures(db: Database, sections: list[str] | None = None,
     yield from db.query(f"""
         select 'failure' as kind, null as report_id, f.url, f.listing_title as title,
                f.listing_date as published, null as category, f.reason,
-               c.id as capture_id, c.warc_file, c."offset", c.length, c.fetched_at
+               c.id as capture_id, c.url as capture_url, c.payload_digest,
+               c.warc_file, c."offset", c.length, c.fetched_at
         from failures f left join captures c on c.id = {_LATEST.format(url='f.url')}
         where ? is null or f.listing_date is null or f.listing_date >= ?
         order by f.url""", [since, since])

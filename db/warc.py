@@ -21,10 +21,31 @@ class ArchivedResponse:
     status: int
     content_type: str | None
     body: bytes  # the payload, de-chunked and decompressed as the crawl's response was
+    payload_digest: str | None = None  # WARC-Payload-Digest, as the captures table keeps it
 
 
-def read_response(folder: Path, warc_file: str, offset: int, length: int | None = None) -> ArchivedResponse:
-    """The response record at `offset` of `folder/warc_file`; DamagedRecord if it cannot be read.
+def _short(text: str, limit: int = 200) -> str:
+    """An error's text fit for one log line: a damaged record's exception may quote kilobytes
+    of its binary content."""
+    text = "".join(c if c.isprintable() else "?" for c in text)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def check_identity(found: ArchivedResponse, where: str, url: str | None, digest: str | None) -> ArchivedResponse:
+    """`found` if it is the capture the index names (its URL, its payload digest), else DamagedRecord:
+    an index row pointing at another page's record must never clean that page under this one's URL."""
+    if url is not None and found.url != url:
+        raise DamagedRecord(f"{where}: the record there is {_short(found.url)}, not {url} (index and file disagree)")
+    if digest is not None and found.payload_digest != digest:
+        raise DamagedRecord(f"{where}: the record's payload digest {found.payload_digest} is not the "
+                            f"indexed {digest} (index and file disagree)")
+    return found
+
+
+def read_response(folder: Path, warc_file: str, offset: int, length: int | None = None,
+                  url: str | None = None, digest: str | None = None) -> ArchivedResponse:
+    """The response record at `offset` of `folder/warc_file`; DamagedRecord if it cannot be read,
+    or if it is not the capture of `url` with payload `digest` (where given: the index's own).
 
     With the record's `length` (the captures table has it), a plain record (one gzip member, no
     transfer or content coding) is read directly, its payload digest checked; warcio reads
@@ -35,7 +56,7 @@ def read_response(folder: Path, warc_file: str, offset: int, length: int | None 
         with (folder / warc_file).open("rb") as fh:
             fh.seek(offset)
             if length and (plain := _read_plain(fh.read(length))) is not None:
-                return plain
+                return check_identity(plain, where, url, digest)
             fh.seek(offset)
             record = next(iter(ArchiveIterator(fh, check_digests="raise")), None)
             if record is None or record.rec_type != "response" or record.http_headers is None:
@@ -45,15 +66,16 @@ def read_response(folder: Path, warc_file: str, offset: int, length: int | None 
             # mid-write, a truncated copy) never gets there: its missing bytes are the sign.
             if missing := getattr(record.raw_stream, "limit", 0):
                 raise DamagedRecord(f"{where}: record cut short, {missing} bytes missing")
-            return ArchivedResponse(
+            return check_identity(ArchivedResponse(
                 url=record.rec_headers.get_header("WARC-Target-URI"),
                 status=int(record.http_headers.get_statuscode()),
                 content_type=record.http_headers.get_header("Content-Type"),
-                body=body)
+                body=body, payload_digest=record.rec_headers.get_header("WARC-Payload-Digest")),
+                where, url, digest)
     except DamagedRecord:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a damaged record raises, it is that record's fault
-        raise DamagedRecord(f"{where}: {type(exc).__name__}: {exc}") from exc
+        raise DamagedRecord(f"{where}: {type(exc).__name__}: {_short(str(exc))}") from exc
 
 
 def _fields(head: bytes) -> dict[str, str]:
@@ -89,4 +111,5 @@ def _read_plain(member: bytes) -> ArchivedResponse | None:
     if len(status) < 2 or not status[1].isdigit():
         return None
     return ArchivedResponse(url=warc.get("warc-target-uri", ""), status=int(status[1]),
-                            content_type=http.get("content-type"), body=payload)
+                            content_type=http.get("content-type"), body=payload,
+                            payload_digest=warc["warc-payload-digest"])

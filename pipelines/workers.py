@@ -92,7 +92,10 @@ def reclean_page(folder: str, min_words: int, job: dict[str, Any]) -> Report | P
     from db.warc import DamagedRecord, read_response  # noqa: F811 - at run time, not only for the hints
 
     try:
-        response = read_response(Path(folder), job["warc_file"], job["offset"], job["length"])
+        # The record must be the one indexed: a damaged index row pointing at another page's
+        # record would otherwise rewrite this report with that page.
+        response = read_response(Path(folder), job["warc_file"], job["offset"], job["length"],
+                                 job.get("capture_url"), job.get("payload_digest"))
     except DamagedRecord as exc:
         return exc
     page = RawPage(url=job["url"], html=decode_html(response.body, response.content_type),

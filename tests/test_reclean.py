@@ -244,3 +244,36 @@ def test_storage_that_cannot_be_written_is_one_line_and_exit_4(archived, small_d
     assert result.returncode == 4, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith("reclean: cannot write")
+
+
+def test_swapped_index_rows_are_damage_never_applied(archived):
+    """Two captures rows with each other's offset and length: each record read back is another
+    page's; reclean names both as damaged and stores neither under the wrong report."""
+    db = Database(archived)
+    a, b = db.query("select c.* from reports r join captures c on c.id = r.capture_id "
+                    "where c.warc_file = (select min(warc_file) from captures) order by r.url limit 2")
+    db.execute("update captures set \"offset\" = ?, length = ? where id = ?", [b["offset"], b["length"], a["id"]])
+    db.execute("update captures set \"offset\" = ?, length = ? where id = ?", [a["offset"], a["length"], b["id"]])
+    db.conn.commit()
+    before = rows(archived)
+    result = reclean(archived)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "2 damaged" in summary(result) and "0 changed" in summary(result)
+    assert f"the record there is {b['url']}, not {a['url']}" in result.stderr
+    after = rows(archived)
+    assert after == before
+    assert len({r["url"] for r in after.values()}) == len(after)
+
+
+def test_a_bit_flipped_record_s_warning_is_one_short_line(archived):
+    db = Database(archived)
+    capture = next(db.query("select c.* from reports r join captures c on c.id = r.capture_id order by r.url"))
+    path = archived.parent / "warc" / capture["warc_file"]
+    data = bytearray(path.read_bytes())
+    for at in range(capture["offset"] + 10, capture["offset"] + capture["length"] - 8, 97):
+        data[at] ^= 0x10  # bits flipped all through one gzip member
+    path.write_bytes(bytes(data))
+    result = reclean(archived)
+    assert result.returncode == 1
+    [warning] = [line for line in result.stderr.splitlines() if "Damaged WARC record" in line]
+    assert len(warning) < 500 and warning.isprintable(), warning[:3000]
