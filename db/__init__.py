@@ -9,7 +9,6 @@ from sqlite_utils import Database
 from db.captures import latest_captures, record_capture
 from db.connection import (
     DatabaseError,
-    check_database,
     check_writable,
     connect,
     is_storage_fault,
@@ -29,9 +28,9 @@ from db.runs import (
     record_failure,
     start_crawl,
 )
-from db.schema import MIGRATIONS, TABLES, migrate
+from db.schema import MIGRATIONS, TABLES, check_ours, migrate
 
-__all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_database", "check_writable", "crawl_state",
+__all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_ours", "check_writable", "crawl_state",
            "finish_crawl", "is_storage_fault", "latest_captures", "record_capture",
            "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "stored_fingerprints", "unchanged",
            "upsert_report", "write"]
@@ -45,9 +44,10 @@ _migrated: set[str] = set()
 def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
     """Open (creating if needed) the database at `path`, in WAL mode, migrated to the schema.
 
-    A file that is not SQLite is refused with DatabaseError and left untouched.
+    A file that is not SQLite, or not this project's, is refused with DatabaseError and left untouched.
     """
     path = Path(path)
+    check_ours(path)
     db = connect(path, busy_timeout_ms)
     key = str(path.resolve())
     if key not in _migrated or not db[MIGRATIONS.migrations_table].exists():

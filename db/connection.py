@@ -6,6 +6,7 @@ import contextlib
 import errno
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,8 +77,33 @@ def write(db: Database) -> Iterator[Database]:
         db.execute("COMMIT")
 
 
-def check_database(path: str | Path) -> None:
-    """Raise DatabaseError if `path` exists and is not an SQLite database (nothing is written).
+MIGRATION_SET = "caci-field-reports"  # the name this project's migrations are recorded under
+
+
+@dataclass(frozen=True)
+class FileSchema:
+    """What an existing SQLite file holds, read without writing: its tables, and whether its
+    migrations are this project's."""
+
+    tables: frozenset[str]
+    migrated_here: bool
+
+
+def _read_schema(path: Path, immutable: bool = False) -> FileSchema:
+    mode = "immutable=1" if immutable else "mode=ro"
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
+    try:
+        tables = frozenset(row[0] for row in conn.execute("select name from sqlite_master where type = 'table'"))
+        ours = "_sqlite_migrations" in tables and conn.execute(
+            "select 1 from _sqlite_migrations where migration_set = ? limit 1", [MIGRATION_SET]).fetchone() is not None
+        return FileSchema(tables, ours)
+    finally:
+        conn.close()
+
+
+def check_database(path: str | Path) -> FileSchema | None:
+    """Raise DatabaseError if `path` exists and is not an SQLite database, or is an empty file
+    (nothing is written); what it holds, or None where nothing is there yet.
 
     Asked through SQLite, never by reading the file with open(): closing any descriptor of a
     file drops every POSIX lock the process holds on it, SQLite's included, and another process
@@ -87,17 +113,24 @@ def check_database(path: str | Path) -> None:
     path = Path(path)
     if path.is_dir():
         raise DatabaseError(f"{path} is a folder, not a database file")
-    if not path.exists() or path.stat().st_size == 0:
-        return
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise DatabaseError(f"{path} is not a regular file; refusing to touch it")
+    if path.stat().st_size == 0:
+        raise DatabaseError(f"{path} is an empty file, not a caci-field-reports database; refusing to touch it "
+                            "(remove it, or name a path that does not exist yet)")
     try:
-        conn.execute("PRAGMA schema_version").fetchone()
+        return _read_schema(path)
     except sqlite3.DatabaseError as exc:
         if "not a database" in str(exc):
             raise DatabaseError(f"{path} exists but is not an SQLite database; refusing to touch it") from exc
+        if "unable to open" in str(exc):
+            try:  # a WAL database on read-only storage, which nothing can be writing to then
+                return _read_schema(path, immutable=True)
+            except sqlite3.DatabaseError:
+                pass
         raise DatabaseError(f"cannot open {path}: {exc}") from exc  # read-only folder, permissions
-    finally:
-        conn.close()
 
 
 def connect(path: Path, busy_timeout_ms: int) -> Database:

@@ -7,10 +7,12 @@ import logging
 import sqlite3
 import time
 import typing
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from db.connection import MIGRATION_SET, DatabaseError, check_database
 from scraper.model import Report
 
 logger = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ TABLES: dict[str, dict[str, Any]] = {
 # A database written before migrations existed has none recorded: the first two bring any of
 # its earlier schemas up to date without touching a row, because every change so far added
 # tables and columns. A future change is a new function at the end, never an edit of these.
-MIGRATIONS = Migrations("caci-field-reports")
+MIGRATIONS = Migrations(MIGRATION_SET)
 
 
 def _tables_and_columns(db: Database) -> None:
@@ -160,3 +162,30 @@ def migrate(db: Database, wait: float = 30.0) -> list[str]:
             break
     logger.info("Database migrated: %s", ", ".join(pending))
     return pending
+
+
+def _ours(table: str) -> bool:
+    """A table this project makes: one of TABLES, their full-text index's, SQLite's own."""
+    return table in TABLES or table.startswith(("reports_fts", "digest_items_fts", "sqlite_")) or \
+        table == MIGRATIONS.migrations_table
+
+
+def check_ours(path: str | Path, archive: bool = False) -> None:
+    """Raise DatabaseError unless `path` does not exist yet or is this project's database (nothing is
+    written): not SQLite, an empty file, another program's database is never taken over. Ours: its
+    migrations are this project's, or (an archive from before migrations) every table is one ours.
+    With `archive`, the file must also exist and hold the reports table (what a reader is shown)."""
+    schema = check_database(path)
+    if schema is None:
+        if archive:
+            raise DatabaseError(f"no database at {path}")
+        return
+    # No table at all: a database this project began and never migrated (or an empty one):
+    # nothing in it to take over.
+    if not schema.migrated_here and not all(map(_ours, schema.tables)):
+        shown = sorted(t for t in schema.tables if not _ours(t))
+        listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
+        raise DatabaseError(f"{path} is an SQLite database of something else (tables: {listed}), not a "
+                            "caci-field-reports archive; refusing to touch it")
+    if archive and "reports" not in schema.tables:
+        raise DatabaseError(f"{path} holds no reports yet: not an archive to serve (crawl into it first)")

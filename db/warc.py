@@ -52,6 +52,8 @@ def read_response(folder: Path, warc_file: str, offset: int, length: int | None 
     anything else, and says what is wrong with a record that fails the direct read.
     """
     where = f"{warc_file} at offset {offset}"
+    if (folder / warc_file).exists() and not (folder / warc_file).is_file():
+        raise DamagedRecord(f"{where}: not a regular file")  # a FIFO would block the read for ever
     try:
         with (folder / warc_file).open("rb") as fh:
             fh.seek(offset)

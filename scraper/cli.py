@@ -8,6 +8,7 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from scraper.pages import decode_html
 from scraper.settings import DOWNLOAD_MAXSIZE, SQLITE_PATH
@@ -19,9 +20,16 @@ class TooLargeError(ValueError):
     """An input file above the crawl's own size limit (DOWNLOAD_MAXSIZE)."""
 
 
+class NotARegularFile(OSError):
+    """A FIFO, a device, a folder or nothing where a saved page should be."""
+
+
 def read_limited(path: str, limit: int = DOWNLOAD_MAXSIZE) -> bytes:
     """The file's bytes, reading at most `limit` + 1 of them: /dev/zero or a huge file is refused
-    as the crawl would refuse the response, without memory growing."""
+    as the crawl would refuse the response, without memory growing. Only a regular file: opening a
+    FIFO would wait for a writer for ever, and a device may never end."""
+    if Path(path).exists() and not Path(path).is_file():
+        raise NotARegularFile("a folder" if Path(path).is_dir() else "not a regular file (a FIFO, a device or a socket)")
     with open(path, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
@@ -41,7 +49,7 @@ def extract(paths: list[str], out=sys.stdout) -> int:
             url = Path(path).resolve().as_uri()
             record = clean_page(html, url, prefer_canonical=True).to_dict()
             record["file"] = path
-        except (OSError, CleaningError, TooLargeError) as exc:
+        except (OSError, CleaningError, TooLargeError) as exc:  # NotARegularFile is an OSError
             failed += 1
             record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # a page must never crash the batch; say what broke
@@ -59,8 +67,44 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def _reclean(args: argparse.Namespace) -> int:
+def _setting(value: str) -> tuple[str, str]:
+    """`-s NAME=VALUE`, as `scrapy crawl -s` takes it."""
+    name, equals, setting = value.partition("=")
+    if not equals or not name.strip():
+        raise argparse.ArgumentTypeError(f"{value!r} is not NAME=VALUE")
+    return name.strip(), setting
+
+
+def _workers(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of processes (0 or more)")
+    return number
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line and exit 2, as every other refusal of the command."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: {message} (--help for usage)\n")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The project's settings with the command's `-s` applied; None (said in one line) if one is bad."""
     from scraper.cron import project_settings
+    from scraper.preflight import check_settings
+
+    settings = project_settings(dict(args.set))
+    if problem := check_settings(settings):
+        print(f"python -m scraper {args.command}: {problem}", file=sys.stderr)
+        return None
+    return settings
+
+
+def _reclean(args: argparse.Namespace) -> int:
     from scraper.reclean import run_reclean
     from scraper.sections import parse_sections
 
@@ -69,13 +113,14 @@ def _reclean(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"reclean: {exc}", file=sys.stderr)
         return 2
+    if (settings := _settings(args)) is None:
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    settings = project_settings(dict(item.split("=", 1) for item in args.set))
     return run_reclean(settings, Path(args.db), sections, args.since, args.dry_run, args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scraper", description=__doc__)
+    parser = _Parser(prog="python -m scraper", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     p_extract = sub.add_parser("extract", help="clean saved item pages, one JSON line per file")
     p_extract.add_argument("files", nargs="+", metavar="FILE")
@@ -85,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
     p_cron.add_argument("--full", action="store_true", help="re-walk the whole listing, re-fetch every report")
     p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
     p_cron.add_argument("--sections", help='"all", or section slugs with commas (default: Field Reports alone)')
-    p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+    p_cron.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
                         help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_doctor = sub.add_parser("doctor", help="check the live site: one listing and one item page per section")
     p_doctor.add_argument("--sections", help='"all" (default), or section slugs with commas')
     p_doctor.add_argument("--start-url", help="a listing URL on the site to check (default: CACI_START_URL)")
-    p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+    p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_reclean = sub.add_parser("reclean", help="clean the archived copies again, offline; store what changed")
     p_reclean.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
@@ -98,8 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     p_reclean.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD",
                            help="only reports published on or after this date")
     p_reclean.add_argument("--dry-run", action="store_true", help="count what would change; write nothing")
-    p_reclean.add_argument("--workers", type=int, help="cleaning processes (default: one per core; 0: none)")
-    p_reclean.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+    p_reclean.add_argument("--workers", type=_workers, help="cleaning processes (default: one per core; 0: none)")
+    p_reclean.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
                            help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
     p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
@@ -113,18 +158,17 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_serve(Path(args.db), args.port, args.host, args.immutable)
     if args.command == "doctor":
-        from scraper.cron import project_settings
         from scraper.doctor import run_doctor
 
-        overrides = dict(item.split("=", 1) for item in args.set)
-        return run_doctor(project_settings(overrides), args.start_url, args.sections)
+        if (settings := _settings(args)) is None:
+            return 2
+        return run_doctor(settings, args.start_url, args.sections)
     if args.command == "reclean":
         return _reclean(args)
     if args.command == "cron":
         from scraper.cron import run_cron
 
-        overrides = dict(item.split("=", 1) for item in args.set)
-        return run_cron(full=args.full, start_url=args.start_url, overrides=overrides, sections=args.sections)
+        return run_cron(full=args.full, start_url=args.start_url, overrides=dict(args.set), sections=args.sections)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
         return extract(args.files)

@@ -12,7 +12,8 @@ from typing import Any
 
 from scraper import stats as stat
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, exit_status, preflight
+from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE, exit_status
+from scraper.preflight import check_settings, preflight
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ def run_cron(full: bool = False, start_url: str | None = None,
     without it, the Field Reports alone.
     """
     settings = project_settings(overrides or {})
+    if problem := check_settings(settings):  # before the log, the lock or the database is made
+        print(f"caci-field-reports: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     data_dir = Path(settings.get("SQLITE_PATH")).parent
     log_path = Path(settings.get("CACI_LOG_FILE") or data_dir / "logs" / "crawl.log")
     spider = "analyst" if sections else "field_reports"
@@ -60,7 +64,7 @@ def run_cron(full: bool = False, start_url: str | None = None,
         print(f"caci-field-reports: cannot write the log {log_path}: {exc}", file=sys.stderr)
         return EXIT_DATABASE
     try:
-        if problem := preflight(settings, start_url, sections):
+        if problem := preflight(settings, start_url, sections, full):
             return _refuse(*problem)
         try:
             with crawl_lock(lock_path(settings)):

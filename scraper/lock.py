@@ -1,4 +1,4 @@
-"""One crawl per database at a time: an exclusive lock file beside it, held for the whole crawl."""
+"""One crawl per database at a time: an exclusive lock file beside it (<database>.lock), held for the whole crawl."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ class LockedError(RuntimeError):
 
 
 def lock_path(settings: Any) -> Path:
-    """CACI_LOCK_FILE, or crawl.lock beside the database."""
-    return Path(settings.get("CACI_LOCK_FILE") or Path(settings.get("SQLITE_PATH")).parent / "crawl.lock")
+    """CACI_LOCK_FILE, or the database's own lock beside it (data/caci.db.lock): two databases in
+    one folder are crawled at once without waiting for each other."""
+    if settings.get("CACI_LOCK_FILE"):
+        return Path(settings.get("CACI_LOCK_FILE"))
+    database = Path(settings.get("SQLITE_PATH"))
+    return database.with_name(database.name + ".lock")
 
 
 @contextlib.contextmanager

@@ -22,30 +22,6 @@ logger = logging.getLogger(__name__)
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_DATABASE = 0, 1, 2, 3, 4
 
 
-def preflight(settings: Any, start_url: str | None, sections: str | None = None) -> tuple[int, str] | None:
-    """Problems that make a crawl pointless, found before it starts: (exit code, message)."""
-    from scraper.sections import parse_sections
-    from scraper.urls import CrawlScope
-
-    try:
-        CrawlScope.from_start_url(start_url or settings.get("CACI_START_URL"))
-        if sections is not None:
-            parse_sections(sections)
-    except ValueError as exc:
-        return EXIT_USAGE, str(exc)
-    if settings.getbool("SQLITE_ENABLED"):
-        try:
-            # Not SQLite, or a store that cannot be written (read-only, full): one line, here.
-            database = store.open_db(settings.get("SQLITE_PATH"))
-            try:
-                store.check_writable(database)
-            finally:
-                database.close()
-        except (store.DatabaseError, OSError) as exc:
-            return EXIT_DATABASE, str(exc)
-    return None
-
-
 @dataclass(frozen=True)
 class Verdict:
     ok: bool

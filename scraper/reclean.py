@@ -129,6 +129,11 @@ def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None,
     if not db_path.is_file():
         print(f"reclean: no database at {db_path}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        store.check_ours(db_path)  # before anything is written beside it (the lock, a copy)
+    except store.DatabaseError as exc:
+        print(f"reclean: {exc}", file=sys.stderr)
+        return EXIT_DATABASE
     settings.set("SQLITE_PATH", str(db_path), priority="cmdline")
     folder = warc_folder(settings)
     min_words = settings.getint("CACI_MIN_BODY_WORDS")
@@ -147,9 +152,9 @@ def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None,
     except LockedError as exc:
         print(f"reclean: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except store.DatabaseError as exc:
+    except store.DatabaseError as exc:  # not SQLite, or not this project's: one line, untouched
         print(f"reclean: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_DATABASE
     except Exception as exc:
         if not (isinstance(exc, OSError) or store.is_storage_fault(exc)):
             raise

@@ -108,7 +108,7 @@ CACI_GC_TUNED = True  # start-up frozen, young objects collected every 10,000 al
 CACI_WARC_ENABLED = True
 CACI_WARC_DIR = ""
 CACI_WARC_MAX_BYTES = 100 * 1024 * 1024  # a new file past this size
-# `python -m scraper cron`: empty means beside the database (data/crawl.lock, data/logs/crawl.log)
+# `python -m scraper cron`: empty means beside the database (data/caci.db.lock, data/logs/crawl.log)
 CACI_LOCK_FILE = ""
 CACI_LOG_FILE = ""
 CACI_LOG_MAX_BYTES = 5 * 1024 * 1024

@@ -67,11 +67,30 @@ def test_the_demo_runs_from_an_installed_copy(tmp_path):
     assert Database(workdir / "demo.db")["reports"].count > 0
 
 
-def test_extract_refuses_an_input_above_the_crawls_size_limit():
-    """Issue 15: `extract /dev/zero` grew to gigabytes; now it is refused, and the batch goes on."""
+def test_extract_refuses_an_input_above_the_crawls_size_limit(tmp_path):
+    """Issue 15: `extract /dev/zero` grew to gigabytes; a file above the limit is refused (read no
+    further than the limit), and the batch goes on."""
     page = expected_pages()[0]
-    result = run("extract", "/dev/zero", str(fixture_path(page["file"])), timeout=60)
-    zero, good = [json.loads(line) for line in result.stdout.splitlines()]
-    assert zero == {"file": "/dev/zero", "error": "TooLargeError: larger than 10485760 bytes (DOWNLOAD_MAXSIZE, "
-                                                   "as the crawl refuses it)"}
+    huge = tmp_path / "huge.html"
+    with huge.open("wb") as f:
+        f.truncate(10 * 1024 * 1024 + 1)  # sparse: nothing written but its size
+    result = run("extract", str(huge), str(fixture_path(page["file"])), timeout=60)
+    big, good = [json.loads(line) for line in result.stdout.splitlines()]
+    assert big == {"file": str(huge), "error": "TooLargeError: larger than 10485760 bytes (DOWNLOAD_MAXSIZE, "
+                                               "as the crawl refuses it)"}
     assert good["title"] == page["title"]
+
+
+def test_extract_names_and_skips_what_is_not_a_regular_file(tmp_path):
+    """A FIFO hung the command for ever (it waits for a writer); a device never ends. Each is
+    named and skipped, the batch goes on."""
+    import os
+
+    page = expected_pages()[0]
+    fifo = tmp_path / "pipe.html"
+    os.mkfifo(fifo)
+    result = run("extract", str(fifo), "/dev/zero", str(tmp_path), str(fixture_path(page["file"])), timeout=30)
+    pipe, zero, folder, good = [json.loads(line) for line in result.stdout.splitlines()]
+    assert pipe == {"file": str(fifo), "error": "NotARegularFile: not a regular file (a FIFO, a device or a socket)"}
+    assert zero["error"] == pipe["error"] and folder["error"] == "NotARegularFile: a folder"
+    assert good["title"] == page["title"] and result.returncode == 0

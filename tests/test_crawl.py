@@ -201,3 +201,21 @@ def test_an_empty_listing_page_fails_the_command_with_one_line(archive, tmp_path
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("caci-field-reports: the listing walk is incomplete: 1 listing page(s) showed no report")
     assert "next run walks the whole listing again" in last
+
+
+@pytest.mark.parametrize("content", ["foreign", "empty"])
+def test_a_database_that_is_not_ours_is_never_taken_over(tmp_path, content):
+    """`scrapy crawl -s SQLITE_PATH=other.db` on another program's database, or on a 0-byte file:
+    one line, exit 4, the file as it was (no table added, no WAL beside it)."""
+    path = tmp_path / "other.db"
+    if content == "foreign":
+        Database(path)["notes"].insert({"id": 1}, pk="id")
+    else:
+        path.write_bytes(b"")
+    before = path.read_bytes()
+    result = run_crawl("http://127.0.0.1:9/publications/field-reports.html", path)
+    assert result.returncode == 4, result.stderr[-2000:]
+    line = result.stderr.strip().splitlines()[-1]  # after Scrapy's start-up lines
+    assert line.startswith("caci-field-reports: ") and "refusing to touch it" in line
+    assert "Traceback" not in result.stderr
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlite_utils import Database
 
 import db as store
 from db import reading
@@ -395,3 +396,34 @@ def test_rows_that_differ_have_different_fingerprints():
     rows = [base] + [base | change for change in changes]
     assert len({fingerprint(row) for row in rows}) == len(rows)
     assert fingerprint(base) == fingerprint(dict(base))
+
+
+def _foreign(path):
+    Database(path)["notes"].insert({"id": 1, "text": "mine"}, pk="id")
+
+
+def _legacy(path):
+    """An archive written before migrations existed: the tables every version had, no migrations."""
+    Database(path)["reports"].insert({"id": 1, "url": "u"}, pk="id")
+    Database(path)["failures"].insert({"url": "v", "reason": "r"}, pk="url")
+
+
+@pytest.mark.parametrize("make, refused", [
+    (_foreign, "an SQLite database of something else (tables: notes)"),
+    (lambda p: p.write_bytes(b""), "is an empty file"),
+    (lambda p: None, None),  # a path that does not exist yet
+    (_legacy, None),
+    (lambda p: store.open_db(p).close(), None),  # this project's
+])
+def test_only_a_new_path_or_this_project_s_database_is_opened(tmp_path, make, refused):
+    path = tmp_path / "x.db"
+    make(path)
+    before = path.read_bytes() if path.exists() else None
+    if refused:
+        with pytest.raises(store.DatabaseError, match=refused.replace("(", r"\(").replace(")", r"\)")):
+            store.open_db(path)
+        assert path.read_bytes() == before
+        assert not path.with_name("x.db-wal").exists()
+    else:
+        store.open_db(path).close()
+        assert "reports" in Database(path).table_names()

@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                                      "pipelines.report", "pipelines.generic", "pipelines.extract", "pipelines",
                                      "db")),
     ("Scrapy components", ("scraper.spiders", "scraper.middlewares", "scraper.extensions", "scraper.monitor",
-                           "scraper.drift", "scraper.gctune", "scraper.state", "scraper.lock", "scraper.cache", "scraper.archive", "scraper.commands", "pipelines.cleaning",
+                           "scraper.drift", "scraper.gctune", "scraper.state", "scraper.lock", "scraper.cache", "scraper.archive", "scraper.commands", "scraper.preflight", "pipelines.cleaning",
                            "pipelines.storage", "scraper.devserver")),
     ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo", "scraper.reclean",
                                     "scraper.doctor", "scraper.web")),

@@ -19,7 +19,7 @@ def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):
         first = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
                                   *_test_settings(db_path, retries=1)], cwd=ROOT, env=_env(),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        lock = tmp_path / "crawl.lock"
+        lock = tmp_path / "caci.db.lock"
         deadline = time.monotonic() + 30
         while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -30,3 +30,14 @@ def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):
         f"caci-field-reports: another crawl is running (lock {lock} held by pid {first.pid}); not starting a second one")
     assert "Spider opened" not in second.stderr
     assert first.returncode == 0, err[-2000:]
+
+
+def test_two_databases_in_one_folder_are_crawled_at_once(tmp_path):
+    """The lock is the database's (a.db.lock), not the folder's: b.db crawls while a.db's is held."""
+    from scraper.lock import crawl_lock
+
+    with SiteServer(SITE) as server, crawl_lock(tmp_path / "a.db.lock"):
+        other = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "b.db")
+        same = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "a.db")
+    assert other.returncode == 0, other.stderr[-2000:]
+    assert same.returncode == EXIT_LOCKED

@@ -193,7 +193,7 @@ def test_no_database_is_exit_2(tmp_path):
 def test_a_running_crawl_s_lock_is_respected(archived):
     from scraper.lock import crawl_lock
 
-    with crawl_lock(archived.parent / "crawl.lock"):
+    with crawl_lock(archived.with_name(archived.name + ".lock")):
         result = reclean(archived)
     assert result.returncode == 75 and "another crawl is running" in result.stderr
 
@@ -277,3 +277,31 @@ def test_a_bit_flipped_record_s_warning_is_one_short_line(archived):
     assert result.returncode == 1
     [warning] = [line for line in result.stderr.splitlines() if "Damaged WARC record" in line]
     assert len(warning) < 500 and warning.isprintable(), warning[:3000]
+
+
+@pytest.mark.parametrize("content", ["foreign", "empty"])
+def test_reclean_never_takes_over_a_database_that_is_not_ours(tmp_path, content):
+    path = tmp_path / "other.db"
+    if content == "foreign":
+        Database(path)["notes"].insert({"id": 1}, pk="id")
+    else:
+        path.write_bytes(b"")
+    before = path.read_bytes()
+    result = reclean(path)
+    assert result.returncode == 4, result.stderr[-2000:]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("reclean: ") and "refusing to touch it" in line
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
+
+
+def test_a_fifo_in_place_of_a_warc_file_is_damage_not_a_hang(archived):
+    import os
+
+    folder = archived.parent / "warc"
+    files = sorted(folder.glob("*.warc.gz"))
+    victim = files[0]
+    victim.unlink()
+    os.mkfifo(victim)
+    result = reclean(archived)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert f"{victim.name} at offset" in result.stderr and "not a regular file" in result.stderr

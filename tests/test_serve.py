@@ -295,3 +295,88 @@ def test_a_datasette_without_an_archive_starts_as_datasette_does(tmp_path):
     ds = Datasette(files=[str(tmp_path / "notes.db")])
     run_async(ds.invoke_startup())
     assert len(ds.jinja_env.cache) == 0 and gc.get_freeze_count() == 0
+
+
+def _serve(db_path, *args, timeout=30):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    return subprocess.run([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", "1", *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_bytes(b"these are my notes, not a database\n" * 10), "is not an SQLite database"),
+    (lambda p: p.write_bytes(b""), "is an empty file"),
+    (lambda p: __import__("sqlite_utils").Database(p)["notes"].insert({"id": 1}), "of something else"),
+])
+def test_serve_refuses_what_it_cannot_serve_with_one_line(tmp_path, make, message):
+    """Not SQLite, an empty file, another program's database: one line, exit 2, the file as it was
+    (the port, 1, is never reached: the refusal comes first)."""
+    db_path = tmp_path / "x.db"
+    make(db_path)
+    before = db_path.read_bytes()
+    result = _serve(db_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("serve: ") and message in line
+    assert db_path.read_bytes() == before
+
+
+@pytest.mark.parametrize("stem", ["caci.2026", "a:b{d}", "archive's-copy"])
+def test_any_archive_is_served_whatever_its_file_name(crawled_db, tmp_path, stem):
+    """The name is filled into the metadata as data: its links (here the reports table's
+    description) lead to the database as Datasette writes its name in a URL."""
+    from datasette.utils import tilde_encode
+
+    db_path = tmp_path / f"{stem}.db"
+    shutil.copy(crawled_db, db_path)
+    ds = datasette(db_path)
+    base = f"/{tilde_encode(stem)}"
+    page = get(ds, f"{base}/reports").text
+    assert f'href="{base}/search"' in page
+    assert rows(ds, f"{base}/reports.json?_shape=objects&_size=1")
+    assert "caci-report" in get(ds, f"{base}/reports/1").text
+    home = get(ds, "/").text
+    assert f'href="{base}/reports"' in home or f"{base}/search" in home
+
+
+def test_a_name_datasette_cannot_route_is_served_under_a_plain_one(crawled_db, tmp_path):
+    """`serve` on "a:b #c {d}.db" (Datasette 0.65 gives 404 for the tables of a database named with
+    `#` or a space): served as "a:b-c-{d}", every page reachable; the file is untouched."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    db_path = tmp_path / "a:b #c {d}.db"
+    shutil.copy(crawled_db, db_path)
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port)],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                databases = json.loads(urllib.request.urlopen(f"{url}/-/databases.json", timeout=2).read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+                time.sleep(0.2)
+        assert [d["name"] for d in databases] == ["a:b-c-{d}"]
+        table = urllib.request.urlopen(f"{url}/a~3Ab-c-~7Bd~7D/reports").read().decode()
+        assert 'href="/a~3Ab-c-~7Bd~7D/search"' in table
+        assert "caci-report" in urllib.request.urlopen(f"{url}/a~3Ab-c-~7Bd~7D/reports/1").read().decode()
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before

@@ -9,7 +9,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, exit_status, preflight
+from scraper.monitor import EXIT_DATABASE, exit_status
+from scraper.preflight import preflight
 
 
 class Command(ScrapyCrawl):
@@ -18,7 +19,8 @@ class Command(ScrapyCrawl):
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
-        if problem := preflight(crawler.settings, opts.spargs.get("start_url"), opts.spargs.get("sections")):
+        spargs = opts.spargs
+        if problem := preflight(crawler.settings, spargs.get("start_url"), spargs.get("sections"), spargs.get("full")):
             self.exitcode, message = problem  # say what is wrong, without a traceback
             print(f"caci-field-reports: {message}", file=sys.stderr)
             return

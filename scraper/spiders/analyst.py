@@ -22,13 +22,13 @@ from scraper.extensions import describe_failure, is_unreachable
 from scraper.middlewares import RetryLater
 from scraper.model import ListingEntry, PageFailure, RawPage
 from scraper.pages import parse_listing
+from scraper.preflight import parse_flag
 from scraper.sections import Section, parse_sections, section_for_path
 from scraper.state import CrawlState, CrawlStateExtension
 from scraper.urls import SITE_HOSTS, CrawlScope
 
 logger = logging.getLogger(__name__)
 
-TRUE = {"1", "true", "yes", "on"}
 # Empty listing pages in a row the walk steps over before it gives up (a politeness bound for a
 # site that stopped listing anything: the run is incomplete either way).
 MAX_EMPTY_IN_A_ROW = 3
@@ -57,7 +57,7 @@ class AnalystSpider(scrapy.Spider):
                  sections: str | None = None, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._start_url_arg = start_url
-        self._full_arg = str(full).lower() in TRUE
+        self._full_arg = parse_flag(full)  # "maybe" is refused, not taken for "no"
         self._sections_arg = sections
 
     def _scopes(self, start: CrawlScope) -> dict[str, tuple[Section, CrawlScope]]:
