@@ -58,8 +58,15 @@ def last_crawl(db: Database) -> dict[str, Any] | None:
     return next(db.query("select * from crawls order by id desc limit 1"), None)
 
 
+KILLED = "killed"  # the outcome of a run that ended without recording one (SIGKILL, power cut)
+
+
 def start_crawl(db: Database, mode: str, started_at: str | None = None) -> int:
+    """A new run's row. Runs still without an outcome ended without recording one (only one crawl
+    of a database runs at a time: its lock), so they are marked as killed now, not left open."""
     with write(db):
+        db.execute("update crawls set outcome = ?, close_reason = coalesce(close_reason, ?), listing_complete = 0 "
+                   "where outcome is null", [KILLED, "killed: the run ended without recording an outcome"])
         return db["crawls"].insert({"started_at": started_at or now(), "mode": mode}).last_pk
 
 

@@ -111,9 +111,10 @@ def test_a_killed_crawl_is_completed_by_the_next_run_without_damage(archive, tmp
     assert not (tmp_path / "data" / "jobs" / "field_reports").exists()  # finished: nothing to resume
     log = (tmp_path / "data" / "logs" / "crawl.log").read_text()
     assert "Resuming the interrupted crawl" in log and "catching up after an unfinished walk" in log
-    killed, completed = database.query("select finished_at, listing_complete from crawls order by id")
-    assert killed == {"finished_at": None, "listing_complete": None}
-    assert completed["listing_complete"] == 1
+    killed, completed = database.query("select finished_at, outcome, listing_complete from crawls order by id")
+    # The killed run recorded nothing; the next marked it, instead of leaving it open for ever.
+    assert killed == {"finished_at": None, "outcome": "killed", "listing_complete": 0}
+    assert completed["outcome"] == "ok" and completed["listing_complete"] == 1
 
 
 def test_full_recrawl_keeps_the_previous_version_of_a_changed_report(archive, tmp_path):

@@ -380,3 +380,26 @@ def test_a_name_datasette_cannot_route_is_served_under_a_plain_one(crawled_db, t
         process.terminate()
         process.wait(10)
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("query", ['"', "(", "NEAR(", '"unterminated', "cotton"])
+def test_the_table_search_box_takes_any_input(ds, query):
+    """`_search="` on the reports table was an HTTP 400 (FTS5 syntax): the box takes words."""
+    from urllib.parse import quote
+
+    found = rows(ds, f"/{DB}/reports.json?_search={quote(query)}&_shape=objects")
+    if query in ('"', "cotton"):
+        assert bool(found) == (query == "cotton")
+    get(ds, f"/{DB}/reports?_search={quote(query)}")  # the page too: HTTP 200
+
+
+def test_a_year_filter_that_is_not_a_year_is_left_out_and_said_so(ds):
+    plain = rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")
+    assert plain
+    for bad in ("abc", "20x5", " "):
+        assert rows(ds, f"/{DB}/search.json?q=cotton&year_to={bad}&year_from={bad}&_shape=objects") == plain
+    page = get(ds, f"/{DB}/search?q=cotton&year_to=abc").text
+    assert "To year “abc” is not a year: that filter was left out." in page
+    years = sorted(r["published"][:4] for r in plain)
+    narrowed = rows(ds, f"/{DB}/search.json?q=cotton&year_to={years[0]}&_shape=objects")
+    assert 0 < len(narrowed) <= len(plain) and all(r["published"][:4] <= years[0] for r in narrowed)

@@ -7,8 +7,9 @@ from scraper.web.plugin import (
     prepare_connection,
     register_output_renderer,
     render_cell,
+    replace_escape_fts,
     startup,
 )
 
 __all__ = ["extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell",
-           "startup"]
+           "replace_escape_fts", "startup"]

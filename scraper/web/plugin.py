@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from datasette import hookimpl
+from datasette.utils import escape_fts as datasette_escape_fts
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -85,6 +86,19 @@ def startup(datasette: Any) -> None:
 def prepare_connection(conn: Any) -> None:
     # A new function name only: nothing changes for other databases on the same Datasette.
     conn.create_function("caci_search", 1, fts_query, deterministic=True)
+
+
+def escape_fts_or_nothing(query: str) -> str:
+    """Datasette's escape_fts (what a table's search box with `searchmode: escaped` runs), except
+    that a query it escapes to nothing (a lone `"`) matches nothing instead of being the empty
+    FTS5 query, a syntax error (HTTP 400). Any other query is escaped exactly as Datasette does."""
+    return datasette_escape_fts(query) or '""'
+
+
+@hookimpl(trylast=True, specname="prepare_connection")
+def replace_escape_fts(conn: Any) -> None:
+    # After Datasette's own functions (trylast), so this one is the escape_fts its queries call.
+    conn.create_function("escape_fts", 1, escape_fts_or_nothing)
 
 
 @hookimpl
