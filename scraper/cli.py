@@ -152,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--immutable", action="store_true",
                          help="a finished copy nothing writes to: served immutable, counted once (faster)")
+    p_serve.add_argument("--public", action="store_true",
+                         help="a copy on the open web: no SQL of a visitor's own (HTTP 403), tight time limits; "
+                              "pages, search, feeds and the canned queries stay")
     args = parser.parse_args(argv)
     if args.command == "serve":
         from scraper.web.serve import run_serve
 
-        return run_serve(Path(args.db), args.port, args.host, args.immutable)
+        return run_serve(Path(args.db), args.port, args.host, args.immutable, args.public)
     if args.command == "doctor":
         from scraper.doctor import run_doctor
 

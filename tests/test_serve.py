@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -37,6 +38,44 @@ def get(ds, path):
 
 def rows(ds, path):
     return get(ds, path).json()["rows"]
+
+
+@contextlib.contextmanager
+def serving(db_path, *args):
+    """`python -m scraper serve DB ARGS` on a free port, as a user runs it; its base URL once it answers."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port), *args],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/-/databases.json", timeout=2).read()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def fetch(url):
+    import urllib.request
+
+    return urllib.request.urlopen(url).read().decode()
 
 
 @pytest.fixture(scope="module")
@@ -221,39 +260,15 @@ def test_a_long_search_is_bounded_and_still_finds(ds):
 def test_a_finished_copy_is_served_immutable(crawled_db, tmp_path):
     """`serve --immutable`: the real command, over HTTP; Datasette counts the file once (inspect)
     and treats it as unchanging; the pages work as on a live database."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from tests.conftest import ROOT
-
     db_path = tmp_path / "finished.db"
     shutil.copy(crawled_db, db_path)
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port),
-                                "--immutable"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                databases = json.loads(urllib.request.urlopen(f"{url}/-/databases.json", timeout=2).read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.2)
+    with serving(db_path, "--immutable") as url:
+        databases = json.loads(fetch(f"{url}/-/databases.json"))
         assert databases[0]["name"] == "finished" and databases[0]["is_mutable"] is False
-        found = json.loads(urllib.request.urlopen(f"{url}/finished/search.json?q=cotton&_shape=objects").read())
+        found = json.loads(fetch(f"{url}/finished/search.json?q=cotton&_shape=objects"))
         assert found["rows"]
-        assert "caci-search" in urllib.request.urlopen(f"{url}/").read().decode()
-    finally:
-        process.terminate()
-        process.wait(10)
+        assert "caci-search" in fetch(f"{url}/")
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
 
 
@@ -346,40 +361,28 @@ def test_any_archive_is_served_whatever_its_file_name(crawled_db, tmp_path, stem
 def test_a_name_datasette_cannot_route_is_served_under_a_plain_one(crawled_db, tmp_path):
     """`serve` on "a:b #c {d}.db" (Datasette 0.65 gives 404 for the tables of a database named with
     `#` or a space): served as "a:b-c-{d}", every page reachable; the file is untouched."""
-    import socket
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
-    from tests.conftest import ROOT
-
     db_path = tmp_path / "a:b #c {d}.db"
     shutil.copy(crawled_db, db_path)
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "scraper", "serve", str(db_path), "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                databases = json.loads(urllib.request.urlopen(f"{url}/-/databases.json", timeout=2).read())
-                break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, process.stderr.read()
-                time.sleep(0.2)
-        assert [d["name"] for d in databases] == ["a:b-c-{d}"]
-        table = urllib.request.urlopen(f"{url}/a~3Ab-c-~7Bd~7D/reports").read().decode()
-        assert 'href="/a~3Ab-c-~7Bd~7D/search"' in table
-        assert "caci-report" in urllib.request.urlopen(f"{url}/a~3Ab-c-~7Bd~7D/reports/1").read().decode()
-    finally:
-        process.terminate()
-        process.wait(10)
+    with serving(db_path) as url:
+        assert [d["name"] for d in json.loads(fetch(f"{url}/-/databases.json"))] == ["a:b-c-{d}"]
+        assert 'href="/a~3Ab-c-~7Bd~7D/search"' in fetch(f"{url}/a~3Ab-c-~7Bd~7D/reports")
+        assert "caci-report" in fetch(f"{url}/a~3Ab-c-~7Bd~7D/reports/1")
     assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+
+
+def test_serve_public_is_the_command_s_own(crawled_db, tmp_path):
+    """`serve --public` over HTTP: SQL refused (403), pages and searches served."""
+    import urllib.error
+
+    db_path = tmp_path / "caci.db"
+    shutil.copy(crawled_db, db_path)
+    with serving(db_path, "--public") as url:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            fetch(f"{url}/caci.json?sql=select+1")
+        assert refused.value.code == 403
+        assert json.loads(fetch(f"{url}/caci/search.json?q=cotton&_shape=objects"))["rows"]
+        assert "caci-report" in fetch(f"{url}/caci/reports/1")
 
 
 @pytest.mark.parametrize("query", ['"', "(", "NEAR(", '"unterminated', "cotton"])
@@ -403,3 +406,49 @@ def test_a_year_filter_that_is_not_a_year_is_left_out_and_said_so(ds):
     years = sorted(r["published"][:4] for r in plain)
     narrowed = rows(ds, f"/{DB}/search.json?q=cotton&year_to={years[0]}&_shape=objects")
     assert 0 < len(narrowed) <= len(plain) and all(r["published"][:4] <= years[0] for r in narrowed)
+
+
+def _public(db_path):
+    """Real Datasette as `serve --public` configures it: its metadata and its limits."""
+    from scraper.web.serve import LIMITS
+
+    settings = {name: (value != "off") if value in ("on", "off") else value
+                for name, value in LIMITS["public"].items()}
+    metadata = datasette_metadata(db_path.stem, public=True)
+    # Without the time budget: these tests ask for many pages at once as one visitor, which it
+    # would rightly hold back (it is tested in test_limits.py and by test_serve_public_...).
+    del metadata["plugins"]["caci-field-reports"]["time_budget"]
+    return Datasette(files=[str(db_path)], metadata=metadata, settings=settings)
+
+
+def test_a_public_copy_refuses_sql_of_a_visitor_s_own_and_serves_the_rest(crawled_db):
+    from urllib.parse import quote
+
+    ds = _public(crawled_db)
+    hostile = quote("with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r")
+
+    async def status(path):
+        return (await ds.client.get(path)).status_code
+
+    assert run_async(status(f"/{DB}?sql={hostile}")) == 403
+    assert run_async(status(f"/{DB}.json?sql=select+1")) == 403
+    assert run_async(status(f"/{DB}/reports.json?_where=1")) in (400, 403)
+    assert run_async(status(f"/{DB}.db")) == 403  # no download of the whole file
+    assert rows(ds, f"/{DB}/search.json?q=cotton&_shape=objects")
+    assert "caci-report" in get(ds, f"/{DB}/reports/1").text
+    assert get(ds, f"/{DB}/new_reports.atom").text.startswith("<?xml")
+    assert "caci-search" in get(ds, "/").text
+    assert rows(ds, f"/{DB}/reports.json?_search=cotton&_shape=objects")
+    # Served locally, SQL stays available.
+    assert rows(datasette(crawled_db), f"/{DB}.json?sql=select+1+as+one&_shape=objects") == [{"one": 1}]
+
+
+def test_a_public_copy_offers_no_facet_link_it_would_refuse(crawled_db):
+    ds = _public(crawled_db)
+    page = get(ds, f"/{DB}/reports").text
+    assert "_facet" not in page and f'href="/{DB}/search"' in page
+
+    async def status(path):
+        return (await ds.client.get(path)).status_code
+
+    assert run_async(status(f"/{DB}/reports?_facet=body")) == 400

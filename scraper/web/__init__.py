@@ -2,6 +2,7 @@
 Datasette also serves its static/ and templates/), the serve command, metadata, reader pages."""
 
 from scraper.web.plugin import (
+    asgi_wrapper,
     extra_css_urls,
     extra_template_vars,
     prepare_connection,
@@ -11,5 +12,5 @@ from scraper.web.plugin import (
     startup,
 )
 
-__all__ = ["extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell",
+__all__ = ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell",
            "replace_escape_fts", "startup"]

@@ -17,6 +17,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 import scraper.web.feeds as feeds
+from scraper.web.limits import TimeBudget, budget_middleware
 import scraper.web.reader as reader
 from db import reading
 
@@ -80,6 +81,20 @@ def startup(datasette: Any) -> None:
     for name in env.list_templates(extensions=["html"]):
         env.get_template(name)
     gc.freeze()
+
+
+@hookimpl
+def asgi_wrapper(datasette: Any) -> Any:
+    """A public copy (`serve --public`) shares the server's time among visitors (limits.py)."""
+    config = (datasette.plugin_config(PLUGIN) or {}).get("time_budget")
+
+    def wrap(app: Any) -> Any:
+        if not config:
+            return app
+        return budget_middleware(app, TimeBudget(float(config["ms_per_second"]), float(config["burst_ms"]),
+                                                 float(config["start_ms"])))
+
+    return wrap
 
 
 @hookimpl

@@ -35,7 +35,7 @@ def _fill(node: Any, name: str, in_url: str) -> Any:
     return node
 
 
-def datasette_metadata(database: str) -> dict[str, Any]:
+def datasette_metadata(database: str, public: bool = False) -> dict[str, Any]:
     """The project's metadata with `database` (the file's stem) where DATABASE stands.
 
     Filled in as data after parsing, never pasted into the YAML: a name with `:`, `#` or `{`
@@ -44,18 +44,45 @@ def datasette_metadata(database: str) -> dict[str, Any]:
     from datasette.utils import tilde_encode
 
     parsed = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    if public:  # no SQL of a visitor's own (HTTP 403, `_where=` too): the canned queries stay
+        parsed["allow_sql"] = False
+        # ...and each visitor a share of the server's time (scraper/web/limits.py).
+        parsed.setdefault("plugins", {})["caci-field-reports"] = {"time_budget": TIME_BUDGET}
+        # Facets of a visitor's choosing are off (allow_facet): six on the longest columns took
+        # ~100 ms of the one event loop each time. The link to them goes too; the search form's
+        # section, year, author and tag filters stay.
+        reports = parsed["databases"][PLACEHOLDER]["tables"]["reports"]
+        reports["description_html"] = re.sub(r"\s*Browse them by <a .*?</a>\.", "", reports["description_html"],
+                                             flags=re.S)
     return _fill(parsed, database, escape(tilde_encode(database)))
 
 
+# A copy on the open web (`serve --public`): with arbitrary SQL and chosen facets off, what a
+# visitor can still make the server do is a canned query, a page, a sort; each is cut short at
+# these limits, so three query threads are never held for long (bench/datasette_load.py --hostile).
+LIMITS = {"local": {"sql_time_limit_ms": 5000, "facet_time_limit_ms": 1000},
+          "public": {"sql_time_limit_ms": 500, "facet_time_limit_ms": 100, "max_returned_rows": 200,
+                     "allow_download": "off", "allow_csv_stream": "off", "default_allow_sql": "off",
+                     "allow_facet": "off"}}
+
+
+# Per visitor: 25 ms of server time each second, saved up to 0.5 s, 50 ms to start with (a reader's
+# page takes 10-30 ms; the costliest a visitor can ask for, ~100 ms). Measured with
+# bench/datasette_load.py --hostile.
+TIME_BUDGET = {"ms_per_second": 50, "burst_ms": 1000, "start_ms": 100}
+
+
 def serve_args(db_path: Path, metadata_path: Path, port: int, host: str,
-               inspect_file: Path | None = None) -> list[str]:
+               inspect_file: Path | None = None, public: bool = False) -> list[str]:
     """`datasette serve` arguments; with `inspect_file`, the file is served immutable (-i): opened
-    read-only without locking, its table counts taken from `datasette inspect`'s output."""
+    read-only without locking, its table counts taken from `datasette inspect`'s output. `public`:
+    the tight limits (the metadata turns SQL off: datasette_metadata(public=True))."""
     files = ["-i", str(db_path), "--inspect-file", str(inspect_file)] if inspect_file else [str(db_path)]
+    limits = [arg for name, value in LIMITS["public" if public else "local"].items()
+              for arg in ("--setting", name, str(value))]
     # The stylesheet and templates come with the plugin (scraper/web/static, templates).
     return ["serve", *files, "--metadata", str(metadata_path),
-            "--host", host, "--port", str(port), "--setting", "default_page_size", "20",
-            "--setting", "facet_time_limit_ms", "1000", "--setting", "sql_time_limit_ms", "5000",
+            "--host", host, "--port", str(port), "--setting", "default_page_size", "20", *limits,
             # Suggesting facets tries column after column on every table view (~220 ms of a 300 ms
             # page at 3,000 reports); the "browse by" link in the metadata offers the useful ones.
             "--setting", "suggest_facets", "off"]
@@ -68,7 +95,8 @@ def served_name(stem: str) -> str:
     return re.sub(r"[^\w.:{}'-]+", "-", stem).strip("-") or "archive"
 
 
-def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutable: bool = False) -> int:
+def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutable: bool = False,
+              public: bool = False) -> int:
     from datasette.cli import cli
 
     from db import DatabaseError, check_ours
@@ -88,13 +116,13 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
             link.symlink_to(db_path.resolve())  # SQLite follows it: the WAL is the real file's
             db_path = link
         metadata_path = Path(tmp) / "metadata.json"
-        metadata_path.write_text(json.dumps(datasette_metadata(name)))
+        metadata_path.write_text(json.dumps(datasette_metadata(name, public)))
         inspect_file = None
         if immutable:  # a finished copy: counted once now, never re-read for changes
             inspect_file = Path(tmp) / "inspect.json"
             cli.main(args=["inspect", str(db_path), "--inspect-file", str(inspect_file)],
                      prog_name="datasette", standalone_mode=False)
         # Otherwise Datasette opens the database read-only and the crawl can keep writing (WAL).
-        cli.main(args=serve_args(db_path, metadata_path, port, host, inspect_file), prog_name="datasette",
+        cli.main(args=serve_args(db_path, metadata_path, port, host, inspect_file, public), prog_name="datasette",
                  standalone_mode=False)
     return 0
