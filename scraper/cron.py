@@ -12,7 +12,7 @@ from typing import Any
 
 from scraper import stats as stat
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE, exit_status
+from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE, exit_status, summary
 from scraper.preflight import check_settings, preflight
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spide
         print("caci-field-reports: the crawl could not start (see the log)", file=sys.stderr)
         return EXIT_FAILED
     code, message = exit_status(crawler)
+    logger.info("Crawl summary: %s", summary(crawler))  # in the log; a healthy run prints nothing (cron mails it)
     if crawler.stats.get_value("finish_reason") == "finished":
         # Nothing is left to resume, and a kept dupefilter would only get in the next run's way.
         shutil.rmtree(jobdir, ignore_errors=True)

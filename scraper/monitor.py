@@ -173,3 +173,31 @@ def exit_status(crawler: Any) -> tuple[int, str | None]:
                     settings.getfloat("CACI_MAX_FAILURE_RATE"),
                     settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
     return verdict.exit_code, verdict.message
+
+
+def walk_said(stats: dict[str, Any], complete: bool) -> str:
+    """How the listing walk ended, in words: complete, stopped where the archive is known, or not."""
+    stops = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
+             if key.startswith(stat.incremental_stop(""))}
+    if stats.get(stat.LISTING_EMPTY) or stats.get(stat.LISTING_FAILED) or not complete:
+        return "listing walk incomplete (the next run walks it all)"
+    if stops:
+        where = ", ".join(f"{section} at page {stats.get(stat.listing_position(section), '?').replace('/', ' of ')}"
+                          for section in stops)
+        return f"listing walk stopped where the archive is known ({where})"
+    return "listing walk complete"
+
+
+def summary(crawler: Any) -> str:
+    """The run's last line, success included: outcome, reports, failures, the walk, time, database."""
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    settings = crawler.settings
+    verdict = judge(stats, stats.get("finish_reason", "finished"),
+                    settings.getfloat("CACI_MAX_FAILURE_RATE"), settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+    spider = getattr(crawler, "spider", None)
+    complete = CrawlMonitor._listing_complete(spider, stats, stats.get("finish_reason", "finished"))
+    database = Path(settings.get("SQLITE_PATH")).resolve() if settings.getbool("SQLITE_ENABLED") else "none"
+    return (f"{'finished' if verdict.ok else 'failed'}: {stats.get(stat.stored('inserted'), 0)} reports new, "
+            f"{stats.get(stat.stored('updated'), 0)} changed, {stats.get(stat.stored('unchanged'), 0)} unchanged, "
+            f"{stats.get(stat.SQLITE_FAILURES, 0)} failures; {walk_said(stats, complete)}; "
+            f"{stats.get('elapsed_time_seconds', 0):.1f} s; database {database}")

@@ -70,7 +70,10 @@ EXTENSIONS = {
     "scraper.monitor.CrawlMonitor": 500,
     "scraper.drift.DriftGuard": 510,
     "scraper.gctune.GcTuning": 900,
+    "scraper.progress.CrawlProgress": 520,
 }
+# Our own last line says what a run stored (scraper/monitor.py); every stat is kept in `crawls.stats`.
+STATS_DUMP = False
 
 # --- Conditional re-fetches: an unchanged page costs a 304, not a download -----------------------
 HTTPCACHE_ENABLED = True
@@ -103,6 +106,7 @@ CACI_MAX_FAILURE_RATE = 0.5
 CACI_DRIFT_GENERIC_RATE = 0.5
 CACI_DRIFT_SAMPLE = 5  # item pages cleaned before drift can stop a crawl early; 0 turns the early stop off
 CACI_MONITOR_ENABLED = True
+CACI_PROGRESS_INTERVAL = 30.0  # seconds between progress lines (and one at each listing page); 0: none
 CACI_GC_TUNED = True  # start-up frozen, young objects collected every 10,000 allocations (scraper/gctune.py)
 # Every fetched listing and item page kept as WARC, beside the database unless CACI_WARC_DIR says.
 CACI_WARC_ENABLED = True

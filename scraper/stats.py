@@ -25,6 +25,11 @@ def incremental_stop(section: str) -> str:
     return f"caci/incremental_stop/{section}"
 
 
+def listing_position(section: str) -> str:
+    """The last listing page the walk of `section` read, "page/of": "2/750"."""
+    return f"caci/listing_position/{section}"
+
+
 # Cleaning outcomes.
 CLEANING_FAILED = "cleaning/failed"
 CLEANING_FAILED_NO_K2 = "cleaning/failed_no_k2"  # of those, pages without K2 item markup

@@ -32,6 +32,34 @@ def test_listing_pagination_links_are_absolute():
     assert f"{ORIGIN}/publications/field-reports.html" in page.page_links
 
 
+def k2_fixture(name: str) -> str:
+    from tests.conftest import FIXTURES
+
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def _no_counter(html: str) -> str:
+    import re
+
+    return re.sub(r"Page \d+ of \d+", "", html)
+
+
+@pytest.mark.parametrize("name, url, html_of, expected", [
+    ("listing-2.html", "/publications/field-reports.html?start=5", read, (2, 6)),  # p.counter
+    ("listing-6.html", "/publications/field-reports.html?limitstart=25", read, (6, 6)),
+    ("k2/k26-category-default.html", "/publications/field-reports.html?start=4", k2_fixture, (2, 12)),  # bare text
+    ("k2/k29-category-protostar.html", "/publications/field-reports.html?start=4", k2_fixture, (2, 12)),
+    # No counter: the End link's offset over the step to the next page (a page size of 4 here,
+    # of 5 in the sample site: never assumed).
+    ("k2/k29-category-protostar.html", "/publications/field-reports.html?start=4",
+     lambda n: _no_counter(k2_fixture(n)), (2, 12)),
+    ("listing-2.html", "/publications/field-reports.html?start=5", lambda n: _no_counter(read(n)), (2, 6)),
+    ("listing-6.html", "/publications/field-reports.html?limitstart=25", lambda n: _no_counter(read(n)), None),
+])
+def test_listing_position_from_the_counter_or_the_end_link(name, url, html_of, expected):
+    assert parse_listing(html_of(name), ORIGIN + url).position == expected
+
+
 def test_base_href_wins_over_the_page_url():
     html = read("listing-1.html").replace(
         f'<base href="{ORIGIN}/publications/field-reports.html">',
@@ -154,7 +182,7 @@ def test_listing_walks_select_what_the_selectors_select(name, html):
     from scraper.pages.listing import _entry_parts, _view_and_pager
 
     root = parse_html(html)
-    view, pager = _view_and_pager(root)
+    view, pager, _ = _view_and_pager(root)
     assert view is first(root, "div.itemListView, div.tagView")
     assert pager == select(root, _PAGER_CSS)
     blocks = select(view, ".catItemView, .tagItemView") if view is not None else []

@@ -9,7 +9,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, exit_status
+from scraper.monitor import EXIT_DATABASE, exit_status, summary
 from scraper.preflight import preflight
 
 
@@ -41,6 +41,8 @@ class Command(ScrapyCrawl):
             self.exitcode = 1
             return
         code, message = exit_status(crawler)
+        # Every run's last line says what it stored; a failure's reason then follows it.
+        print(f"caci-field-reports: {summary(crawler)}", file=sys.stderr)
         if message:
             print(f"caci-field-reports: {message}", file=sys.stderr)
         self.exitcode = code

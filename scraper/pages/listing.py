@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
@@ -28,6 +30,13 @@ class ListingPage:
     entries: list[ListingEntry] = field(default_factory=list)
     page_links: list[str] = field(default_factory=list)
     is_k2_listing: bool = False
+    position: tuple[int, int] | None = None  # (this page, of how many), where the pagination tells
+
+
+# What Joomla's pagination says of the page ("Page 2 of 12": JLIB_HTML_PAGE_CURRENT_OF_TOTAL,
+# K2 2.6/2.9 print it bare in div.k2Pagination, Joomla 3 in p.counter) and its last page's link.
+_COUNTER = re.compile(r"\bPage\s+(\d+)\s+of\s+(\d+)\b")
+_END = "End"
 
 
 # One entry per item in K2's category view (category_item.php, category_item_links.php: leading,
@@ -52,19 +61,43 @@ _CHROME_ANCESTOR = "ancestor::header or ancestor::nav or ancestor::footer or anc
 # .pagination a[href], a.pagenav[href]` and, in an entry, `.catItemTitle, .tagItemTitle`,
 # `.//*[title]//a[@href]` outside an edit link, `a.k2ReadMore[href]` and the date's class select: one
 # XPath per question walked the whole page again each time, most of a listing page's parsing.
-def _view_and_pager(root: Element) -> tuple[Element | None, list[Element]]:
-    view, pager, in_pager = None, [], set()
+def _view_and_pager(root: Element) -> tuple[Element | None, list[Element], Element | None]:
+    view, pager, in_pager, block = None, [], set(), None
     for element in root.iter(etree.Element):
         names = element.get("class") or ""
         if names:
             if view is None and element.tag == "div" and _IS_VIEW(names):
                 view = element
             if _IS_PAGER(names):
+                block = element if block is None else block
                 in_pager.update(a for a in element.iter("a") if a is not element)
         if element.tag == "a" and element.get("href") is not None and (
                 element in in_pager or names and _IS_PAGENAV(names)):
             pager.append(element)
-    return view, pager
+    return view, pager, block
+
+
+def _offset(url: str) -> int | None:
+    query = parse_qs(urlsplit(url).query)
+    value = (query.get("start") or query.get("limitstart") or ["0"])[0]
+    return int(value) if value.isdigit() else None
+
+
+def _position(block: Element | None, pager: list[Element], base: str, url: str) -> tuple[int, int] | None:
+    """(this page, of how many): the pagination's counter, else its End link's offset over the
+    step between this page and the next; None where neither tells (never a page size assumed)."""
+    if block is not None and (counter := _COUNTER.search(visible_text(block))):
+        return int(counter[1]), int(counter[2])
+    here = _offset(url)
+    links = {(link.get("title") or visible_text(link)).strip(): join_url(base, link.get("href")) for link in pager}
+    end, after = links.get(_END), links.get("Next")
+    offsets = [_offset(u) if u else None for u in (end, after)]
+    if here is None or None in offsets or offsets[1] <= here:
+        return None
+    step = offsets[1] - here
+    if here % step or offsets[0] % step:
+        return None
+    return here // step + 1, offsets[0] // step + 1
 
 
 def _in_edit_link(element: Element) -> bool:
@@ -97,8 +130,8 @@ def parse_listing(html: str, url: str) -> ListingPage:
     """Report entries and pagination links of a K2 category (or tag) page; links absolute."""
     root = parse_html(html)
     base = base_url(root, url)
-    view, pager = _view_and_pager(root)
-    page = ListingPage(is_k2_listing=view is not None)
+    view, pager, block = _view_and_pager(root)
+    page = ListingPage(is_k2_listing=view is not None, position=_position(block, pager, base, url))
     seen: set[str] = set()
     blocks = [e for e in view.iter(etree.Element) if _IS_BLOCK(e.get("class") or "")] if view is not None else []
     for block in blocks:

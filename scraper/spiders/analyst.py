@@ -23,6 +23,7 @@ from scraper.middlewares import RetryLater
 from scraper.model import ListingEntry, PageFailure, RawPage
 from scraper.pages import parse_listing
 from scraper.preflight import parse_flag
+from scraper.progress import CrawlProgress
 from scraper.sections import Section, parse_sections, section_for_path
 from scraper.state import CrawlState, CrawlStateExtension
 from scraper.urls import SITE_HOSTS, CrawlScope
@@ -80,6 +81,7 @@ class AnalystSpider(scrapy.Spider):
         spider.known, spider.retry, spider.catch_up = set(), [], False
         spider.stale_pages = dict.fromkeys(spider.sections, 0)
         spider.walked: set[str] = set()  # sections whose listing walk is done
+        spider.progress = None
         spider.requested: set[str] = set()
         # Every listing page each section's pagination has shown: a page that shows none of its
         # own (an empty page of a server hiccup) is stepped over with what earlier pages showed.
@@ -109,6 +111,7 @@ class AnalystSpider(scrapy.Spider):
         return scrapy.Request(url, callback=callback, errback=self.on_error, dont_filter=True, **kwargs)
 
     def _load_state(self) -> None:
+        self.progress = self.crawler.get_extension(CrawlProgress)  # None when turned off
         extension = self.crawler.get_extension(CrawlStateExtension)
         state = extension.state if extension is not None else CrawlState()
         self.known = set() if self.full else state.known
@@ -165,6 +168,8 @@ class AnalystSpider(scrapy.Spider):
         stats.inc_value(stat.LISTING_ITEMS, in_scope)
         stats.inc_value(stat.LISTING_ITEMS_NEW, new)
         pages = {u for u in map(scope.listing_url, page.page_links) if u is not None}
+        if self.progress is not None:
+            self.progress.listing_page(section, response.url, page.position)
         if in_scope:
             self.empty_in_a_row[section] = 0
         elif not self._step_over_empty(response.url, section):
@@ -179,8 +184,9 @@ class AnalystSpider(scrapy.Spider):
         if in_scope:
             self.stale_pages[section] = 0 if new else self.stale_pages[section] + 1
         if self.stale_pages[section] >= self.stop_after and not self.catch_up:
-            logger.info("Stopping %s at %s: %d listing page(s) in a row brought no new report",
-                        section, response.url, self.stale_pages[section])
+            at = f"page {page.position[0]} of {page.position[1]}" if page.position else response.url
+            logger.info("Stopped %s at %s: nothing new (%d listing page(s) in a row brought no new report)",
+                        section, at, self.stale_pages[section])
             stats.set_value(stat.incremental_stop(section), response.url)
             self._walk_done(section)
             return
