@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from db.captures import latest_captures, record_capture
+from db.captures import first_warc_file, latest_captures, record_capture
 from db.connection import (
     DatabaseError,
     check_writable,
@@ -31,7 +31,7 @@ from db.runs import (
 from db.schema import MIGRATIONS, TABLES, check_ours, migrate
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_ours", "check_writable", "crawl_state",
-           "finish_crawl", "is_storage_fault", "latest_captures", "record_capture",
+           "finish_crawl", "first_warc_file", "is_storage_fault", "latest_captures", "record_capture",
            "last_crawl", "open_db", "record_failure", "report_urls", "start_crawl", "stored_fingerprints", "unchanged",
            "upsert_report", "write"]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -62,3 +64,19 @@ def latest_captures(db: Database, sections: list[str] | None = None,
         from failures f left join captures c on c.id = {_LATEST.format(url='f.url')}
         where ? is null or f.listing_date is null or f.listing_date >= ?
         order by f.url""", [since, since])
+
+
+def first_warc_file(path: Path) -> str | None:
+    """The WARC file of the database's first capture, read without writing; None where there is
+    none (no file, no captures table, not SQLite)."""
+    if not path.is_file() or not path.stat().st_size:
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = conn.execute("select warc_file from captures order by id limit 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return None
+    return row[0] if row else None

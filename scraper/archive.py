@@ -24,6 +24,7 @@ from scrapy import Request, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+import db as store
 from db.archive import FetchedPage
 from pipelines.storage import stop_on_storage_fault
 from pipelines.writer import (
@@ -49,8 +50,19 @@ def _headers(headers: Any) -> list[tuple[str, str]]:
 
 
 def warc_folder(settings: Any) -> Path:
-    """CACI_WARC_DIR, or warc/ beside the database."""
-    return Path(settings.get("CACI_WARC_DIR") or Path(settings.get("SQLITE_PATH")).parent / "warc")
+    """CACI_WARC_DIR, or the database's own folder beside it (data/caci.db: data/caci-warc/), so a
+    demo or a second database in the same folder never mixes its files into another's archive.
+
+    An archive begun before each database had its own folder kept its files in warc/ beside it:
+    while that folder holds this database's files (and its own folder does not exist), it stays.
+    """
+    if settings.get("CACI_WARC_DIR"):
+        return Path(settings.get("CACI_WARC_DIR"))
+    database = Path(settings.get("SQLITE_PATH"))
+    own, legacy = database.with_name(f"{database.stem}-warc"), database.parent / "warc"
+    if not own.exists() and legacy.is_dir() and (name := store.first_warc_file(database)) and (legacy / name).is_file():
+        return legacy
+    return own
 
 
 class WarcArchiveMiddleware:

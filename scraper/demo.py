@@ -24,6 +24,8 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
         result = subprocess.run(
             [sys.executable, "-m", "scrapy", "crawl", "analyst", "-a", f"start_url={start}",
              "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
+             # A local site needs no revalidation cache, and the demo writes only beside its database.
+             "-s", "HTTPCACHE_ENABLED=0",
              "-s", "LOG_LEVEL=WARNING"],
             # The project's settings by name, wherever the demo runs (no scrapy.cfg needed).
             env=os.environ | {"SCRAPY_SETTINGS_MODULE": "scraper.settings"},

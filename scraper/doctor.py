@@ -45,8 +45,10 @@ class Finding:
 class DoctorSpider(scrapy.Spider):
     name = "doctor"
 
-    def __init__(self, start_url: str, sections: str, findings: dict[str, Finding], **kwargs: Any) -> None:
+    def __init__(self, start_url: str, sections: str, findings: dict[str, Finding], min_words: int,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.min_words = min_words
         start = CrawlScope.from_start_url(start_url)
         self.scopes = {s.slug: (s, CrawlScope(start.scheme, start.netloc, s.path)) for s in parse_sections(sections)}
         self.findings = findings
@@ -82,7 +84,8 @@ class DoctorSpider(scrapy.Spider):
 
         finding = self.findings[slug]
         try:
-            report = clean_page(response.text, response.url, listing, section=self.scopes[slug][0].name)
+            report = clean_page(response.text, response.url, listing, min_words=self.min_words,
+                                section=self.scopes[slug][0].name)
         except CleaningError as exc:
             finding.problems.append(f"the item page gives no report: {exc}")
             return
@@ -143,14 +146,17 @@ def run_doctor(settings: Any, start_url: str | None = None, sections: str | None
     except ValueError as exc:
         print(f"caci-field-reports: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    # The crawl's politeness (robots.txt, User-Agent, delays), none of its storage, and fresh pages.
+    # The crawl's politeness (robots.txt, User-Agent, delays), and fresh pages. A check writes
+    # nothing: no database, no WARC file, no cache, no folder.
     settings.setdict({"ITEM_PIPELINES": {}, "EXTENSIONS": {"scraper.extensions.QuietNetworkErrors": 0},
+                      "SQLITE_ENABLED": False, "CACI_WARC_ENABLED": False,
                       "HTTPCACHE_ENABLED": False, "RETRY_ENABLED": False, "LOG_LEVEL": "ERROR",
                       "LOG_INSTALL_ROOT_HANDLER": False,
                       "CLOSESPIDER_PAGECOUNT": MAX_REQUESTS, "JOBDIR": None}, priority="cmdline")
     findings: dict[str, Finding] = {}
     process = CrawlerProcess(settings)
-    process.crawl(DoctorSpider, start_url=start_url, sections=sections or "all", findings=findings)
+    process.crawl(DoctorSpider, start_url=start_url, sections=sections or "all", findings=findings,
+                  min_words=settings.getint("CACI_MIN_BODY_WORDS"))
     process.start()
     show(findings, out)
     code, line = verdict(findings)

@@ -61,6 +61,30 @@ def expected_pages() -> list[dict]:
     return [json.loads(p.read_text()) | {"name": p.stem} for p in sorted(EXPECTED.glob("*.json"))]
 
 
+# What a user's own crawl keeps in the checkout: the tests never write there (they did: the doctor
+# left a database and WARC files in data/, the demo an HTTP cache in .scrapy/).
+CHECKOUT_STATE = ("data", ".scrapy", "httpcache")
+
+
+def _checkout_state() -> dict[str, tuple[int, int]]:
+    found = {}
+    for top in CHECKOUT_STATE:
+        for path in [ROOT / top, *(ROOT / top).rglob("*")] if (ROOT / top).exists() else []:
+            info = path.stat()
+            found[str(path.relative_to(ROOT))] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def checkout_untouched():
+    """Fails the run if any test wrote into the checkout's data/, .scrapy/ or httpcache/."""
+    before = _checkout_state()
+    yield
+    after = _checkout_state()
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    assert not changed, f"the tests wrote into the checkout: {changed[:10]}"
+
+
 @pytest.fixture
 def site_server():
     """The fixture site served on 127.0.0.1 (a fresh request log per test)."""

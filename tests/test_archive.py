@@ -36,7 +36,7 @@ def archived(tmp_path_factory, request):
     with SiteServer(SITE) as server:
         assert finished(crawl_here(f"{server.url}/publications/field-reports.html", db_path,
                                    SQLITE_WRITER_PROCESS=process, SQLITE_WRITER_AFTER=after))
-        yield server.url, db_path, db_path.parent / "warc", server.routes
+        yield server.url, db_path, db_path.parent / "caci-warc", server.routes
 
 
 def test_every_fetched_page_is_kept_byte_for_byte(archived):
@@ -77,7 +77,7 @@ async def test_an_unchanged_page_writes_no_second_copy_and_old_files_are_never_r
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
         assert finished(await crawl(start, db_path))
-        [first] = (tmp_path / "warc").glob("*.warc.gz")
+        [first] = (tmp_path / "caci-warc").glob("*.warc.gz")
         before = first.read_bytes()
         listing = Database(db_path).execute("select count(*) from captures where url = ?", [start]).fetchone()[0]
         assert finished(await crawl(start, db_path))  # its listing page answers 304
@@ -105,11 +105,11 @@ async def test_a_file_cut_short_by_a_crash_is_survived(tmp_path):
     with SiteServer(SITE) as server:
         start = f"{server.url}/publications/field-reports.html"
         assert finished(await crawl(start, db_path))
-        [first] = (tmp_path / "warc").glob("*.warc.gz")
+        [first] = (tmp_path / "caci-warc").glob("*.warc.gz")
         first.write_bytes(first.read_bytes()[:-500])  # the last record half written
         cut = first.read_bytes()
         assert finished(await crawl(start, db_path, args={"full": "1"}))
-    assert len(list((tmp_path / "warc").glob("*.warc.gz"))) == 2 and first.read_bytes() == cut
+    assert len(list((tmp_path / "caci-warc").glob("*.warc.gz"))) == 2 and first.read_bytes() == cut
     kept = 0
     with first.open("rb") as fh:
         try:
@@ -125,7 +125,7 @@ async def test_the_archive_can_be_turned_off(tmp_path):
     with SiteServer(SITE) as server:
         stats = await crawl(f"{server.url}/publications/field-reports.html", tmp_path / "c.db",
                            CACI_WARC_ENABLED=False)
-    assert finished(stats) and not (tmp_path / "warc").exists()
+    assert finished(stats) and not (tmp_path / "c-warc").exists() and not (tmp_path / "warc").exists()
     assert Database(tmp_path / "c.db")["captures"].count == 0
 
 
@@ -169,3 +169,19 @@ def test_a_series_taken_over_goes_on_past_the_files_there(tmp_path):
     again.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["caci-test-00001.warc.gz", "caci-test-00002.warc.gz"]
     assert (tmp_path / "caci-test-00001.warc.gz").read_bytes() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_each_database_has_its_own_warc_folder_and_an_older_archive_keeps_warc(tmp_path):
+    """Two databases in one folder never mix their files (a demo beside the real archive did);
+    an archive from before keeps its files in warc/, where its captures say they are."""
+    with SiteServer(SITE) as server:
+        start = f"{server.url}/publications/field-reports.html"
+        assert finished(await crawl(start, tmp_path / "old.db", CACI_WARC_DIR=str(tmp_path / "warc")))
+        assert finished(await crawl(start, tmp_path / "demo.db"))
+        assert finished(await crawl(start, tmp_path / "old.db", args={"full": "1"}, HTTPCACHE_ENABLED=False))
+    demo = {c["warc_file"] for c in Database(tmp_path / "demo.db").query("select warc_file from captures")}
+    old = {c["warc_file"] for c in Database(tmp_path / "old.db").query("select warc_file from captures")}
+    assert demo and {p.name for p in (tmp_path / "demo-warc").iterdir()} == demo
+    assert {p.name for p in (tmp_path / "warc").iterdir()} == old and len(old) == 2  # both runs there
+    assert not (tmp_path / "old-warc").exists()

@@ -44,14 +44,14 @@ def test_each_mode_runs_what_it_says(archive, tmp_path, mode):
     if mode in items:  # nothing stored, nothing archived
         assert result["items"] == items[mode]
         assert (result["warc_records"], result["reports"]) == (0, 0)
-        assert not (db.parent / "warc").exists() and not db.exists()
+        assert not (db.parent / "c-warc").exists() and not db.exists()
         return
     assert result["reports"] == len(specs)
     if mode == "no-archive":
-        assert result["warc_records"] == 0 and not (db.parent / "warc").exists()
+        assert result["warc_records"] == 0 and not (db.parent / "c-warc").exists()
     else:
         assert result["warc_records"] == result["responses"] - 1  # all but robots.txt
-        assert list((db.parent / "warc").glob("*.warc.gz"))
+        assert list((db.parent / "c-warc").glob("*.warc.gz"))
 
 
 def test_peak_rss_is_each_process_own(archive, tmp_path):

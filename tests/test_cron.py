@@ -178,7 +178,7 @@ def test_read_only_storage_is_one_line_and_the_reason_is_in_the_log(small_disk, 
     assert result.returncode == 4
     [line] = result.stderr.strip().splitlines()
     # Found before anything is opened: the archive's folder beside the database cannot be made.
-    assert line == f"caci-field-reports: the WARC folder {disk / 'warc'} cannot be written ({disk} is not writable)", line
+    assert line == f"caci-field-reports: the WARC folder {disk / 'caci-warc'} cannot be written ({disk} is not writable)", line
     assert line.removeprefix("caci-field-reports: ") in log.read_text()
     # Everything read-only, the log too: still one line.
     everything = run_cron(disk / "caci.db", server.url + LISTING)

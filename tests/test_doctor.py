@@ -10,11 +10,11 @@ from scraper.devserver import SiteServer
 from tests.conftest import ROOT, SITE, _env
 
 
-def doctor(start_url: str, *args: str) -> subprocess.CompletedProcess:
+def doctor(start_url: str, *args: str, cwd=ROOT) -> subprocess.CompletedProcess:
     """The doctor as a user runs it, but without the polite delays (a local server)."""
     fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
     return subprocess.run([sys.executable, "-m", "scraper", "doctor", "--start-url", start_url, *fast, *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env())
+                          cwd=cwd, capture_output=True, text=True, timeout=120, env=_env())
 
 
 def test_healthy_site_shows_every_field_and_passes_within_ten_requests():
@@ -51,3 +51,15 @@ def test_offline_gives_the_crawls_message():
 def test_a_bad_start_url_is_a_usage_error():
     result = doctor("ftp://example.org/x")
     assert result.returncode == 2 and "start_url must be" in result.stderr
+
+
+def test_the_doctor_writes_nothing_and_honours_the_settings(tmp_path):
+    """A check: run in an empty folder it leaves it empty (it left a database and a WARC file),
+    and `-s CACI_MIN_BODY_WORDS=` changes its verdict (the setting was read as a constant)."""
+    with SiteServer(SITE) as server:
+        healthy = doctor(f"{server.url}/publications/field-reports.html", "--sections", "field-reports", cwd=tmp_path)
+        strict = doctor(f"{server.url}/publications/field-reports.html", "--sections", "field-reports",
+                        "-s", "CACI_MIN_BODY_WORDS=100000", cwd=tmp_path)
+    assert healthy.returncode == 0, healthy.stderr[-2000:]
+    assert strict.returncode == 1 and "no article text" in strict.stderr.strip().splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []

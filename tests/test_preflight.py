@@ -88,10 +88,10 @@ def test_the_commands_refuse_bad_values_in_one_line(tmp_path, args, message):
 def test_a_warc_folder_that_cannot_be_is_a_storage_error_before_any_request(site_server, tmp_path, where):
     """A plain file where the WARC folder should be was reported as a network failure (exit 3)."""
     (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "warc").write_text("not a folder")
-    args = [] if where == "file" else ["-s", f"CACI_WARC_DIR={tmp_path / 'data' / 'warc' / 'sub'}"]
+    (tmp_path / "data" / "caci-warc").write_text("not a folder")
+    args = [] if where == "file" else ["-s", f"CACI_WARC_DIR={tmp_path / 'data' / 'caci-warc' / 'sub'}"]
     result = run_crawl(f"{site_server.url}/publications/field-reports.html", tmp_path / "data" / "caci.db", *args)
     assert result.returncode == 4, result.stderr[-2000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("caci-field-reports: the WARC folder ") and "is a file" in last
-    assert site_server.paths() == [] and _created(tmp_path / "data") == ["warc"]
+    assert site_server.paths() == [] and _created(tmp_path / "data") == ["caci-warc"]

@@ -24,7 +24,7 @@ def _crawl_into(folder: Path, **settings: object) -> Path:
     db_path = folder / "caci.db"
     with SiteServer(SITE) as server:
         crawl_here(f"{server.url}/publications/field-reports.html", db_path, spider="analyst", **settings)
-    assert (db_path.parent / "warc").is_dir()
+    assert (db_path.parent / "caci-warc").is_dir()
     return db_path
 
 
@@ -147,7 +147,7 @@ def test_a_report_the_cleaner_now_refuses_is_kept_as_it_was(archived):
 def test_a_damaged_record_is_named_and_skipped_and_the_rest_goes_on(archived):
     db = Database(archived)
     capture = next(db.query("select c.* from reports r join captures c on c.id = r.capture_id order by r.url"))
-    path = archived.parent / "warc" / capture["warc_file"]
+    path = archived.parent / "caci-warc" / capture["warc_file"]
     data = bytearray(path.read_bytes())
     middle = capture["offset"] + capture["length"] // 2
     data[middle:middle + 64] = b"\0" * 64  # a bad sector inside one gzip member
@@ -160,7 +160,7 @@ def test_a_damaged_record_is_named_and_skipped_and_the_rest_goes_on(archived):
 
 
 def test_a_missing_warc_file_is_damage_too(archived):
-    for path in (archived.parent / "warc").glob("*.warc.gz"):
+    for path in (archived.parent / "caci-warc").glob("*.warc.gz"):
         path.unlink()
     result = reclean(archived)
     assert result.returncode == 1 and "0 unchanged" in summary(result)
@@ -201,7 +201,7 @@ def test_a_running_crawl_s_lock_is_respected(archived):
 def test_read_response_names_the_file_and_offset_of_a_truncated_record(archived):
     db = Database(archived)
     capture = next(db.query("select * from captures where status = 200 order by id desc"))
-    path = archived.parent / "warc" / capture["warc_file"]
+    path = archived.parent / "caci-warc" / capture["warc_file"]
     assert read_response(path.parent, capture["warc_file"], capture["offset"]).status == 200
     path.write_bytes(path.read_bytes()[:capture["offset"] + capture["length"] // 2])
     with pytest.raises(DamagedRecord, match=f"at offset {capture['offset']}"):
@@ -210,7 +210,7 @@ def test_read_response_names_the_file_and_offset_of_a_truncated_record(archived)
 
 def test_the_direct_read_of_a_plain_record_equals_warcio_s(archived):
     captures = list(Database(archived).query("select * from captures order by id"))
-    folder = archived.parent / "warc"
+    folder = archived.parent / "caci-warc"
     assert len(captures) > 30
     for capture in captures:
         direct = read_response(folder, capture["warc_file"], capture["offset"], capture["length"])
@@ -223,7 +223,7 @@ def test_a_record_whose_payload_no_longer_matches_its_digest_is_damaged(archived
     import gzip
 
     capture = next(Database(archived).query("select * from captures where status = 200 order by id"))
-    path = archived.parent / "warc" / capture["warc_file"]
+    path = archived.parent / "caci-warc" / capture["warc_file"]
     data = path.read_bytes()
     start, end = capture["offset"], capture["offset"] + capture["length"]
     record = gzip.decompress(data[start:end]).replace(b"</html>", b"</htmL>", 1)
@@ -268,7 +268,7 @@ def test_swapped_index_rows_are_damage_never_applied(archived):
 def test_a_bit_flipped_record_s_warning_is_one_short_line(archived):
     db = Database(archived)
     capture = next(db.query("select c.* from reports r join captures c on c.id = r.capture_id order by r.url"))
-    path = archived.parent / "warc" / capture["warc_file"]
+    path = archived.parent / "caci-warc" / capture["warc_file"]
     data = bytearray(path.read_bytes())
     for at in range(capture["offset"] + 10, capture["offset"] + capture["length"] - 8, 97):
         data[at] ^= 0x10  # bits flipped all through one gzip member
@@ -297,7 +297,7 @@ def test_reclean_never_takes_over_a_database_that_is_not_ours(tmp_path, content)
 def test_a_fifo_in_place_of_a_warc_file_is_damage_not_a_hang(archived):
     import os
 
-    folder = archived.parent / "warc"
+    folder = archived.parent / "caci-warc"
     files = sorted(folder.glob("*.warc.gz"))
     victim = files[0]
     victim.unlink()

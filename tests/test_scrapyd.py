@@ -98,4 +98,4 @@ def test_a_job_scheduled_on_scrapyd_writes_the_same_database_as_a_local_run(scra
         return list(Database(path).execute("select title, published, author, body from reports order by title"))
 
     assert reports(db_path) == reports(crawled_db) and len(reports(db_path)) == 24
-    assert (db_path.parent / "warc").is_dir()  # the archive beside it, as in a local run
+    assert (db_path.parent / "caci-warc").is_dir()  # the archive beside it, as in a local run
