@@ -14,6 +14,8 @@ from warcio.archiveiterator import ArchiveIterator
 from scraper.devserver import SITE_ORIGIN, SiteServer
 from tests.conftest import SITE, crawl, crawl_here, finished, run_crawl
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 
 def record_at(folder: Path, capture: dict):
     with (folder / capture["warc_file"]).open("rb") as fh:

@@ -13,6 +13,8 @@ import pytest
 from bench._modes import MODES
 from scraper.devserver import SiteServer
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 ROOT = Path(__file__).resolve().parent.parent
 LISTING = "/publications/field-reports.html"
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlite_utils import Database
 
 from scraper.devserver import SiteServer
 from tests.conftest import SITE, run_crawl
+
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 
 def test_a_warm_cache_does_not_hide_a_dead_site(tmp_path):

@@ -269,6 +269,7 @@ def check_never_crashes(html: str) -> None:
     assert "<script" not in report.body_html and "onclick" not in report.body_html
 
 
+@pytest.mark.slow  # 300 examples
 @settings(max_examples=300, deadline=None)
 @given(tag_soup())
 def test_fuzz_random_tag_soup(html):
@@ -278,6 +279,7 @@ def test_fuzz_random_tag_soup(html):
 FUZZ_PAGES = [fixture_html(p["file"]) for p in PAGES[:6]]
 
 
+@pytest.mark.slow  # 150 examples
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(FUZZ_PAGES), st.lists(st.tuples(st.floats(0, 1), st.integers(0, 400),
                                                       st.sampled_from(["cut", "delete", "insert", "dup"])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import json
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import sys
 from sqlite_utils import Database
 
 from tests.conftest import FIXTURES, ROOT, body_f1, expected_pages, fixture_path
+
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 
 def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:

@@ -13,6 +13,8 @@ from sqlite_utils import Database
 from scraper.settings import USER_AGENT
 from tests.conftest import body_f1, crawl, finished, run_crawl
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):

@@ -18,6 +18,8 @@ from scraper.lock import EXIT_LOCKED
 from tests.conftest import SITE, run_cron
 from tests.fixtures.make_site import Spec, paragraph, write_archive
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 LISTING = "/publications/field-reports.html"
 
 

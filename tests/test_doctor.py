@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 import socket
 import subprocess
 import sys
 
 from scraper.devserver import SiteServer
 from tests.conftest import ROOT, SITE, _env
+
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 
 def doctor(start_url: str, *args: str, cwd=ROOT) -> subprocess.CompletedProcess:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import subprocess
 import sys
 import time
@@ -9,6 +10,8 @@ import time
 from scraper.devserver import SiteServer
 from scraper.lock import EXIT_LOCKED
 from tests.conftest import ROOT, SITE, _env, _test_settings, run_crawl
+
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 
 def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):

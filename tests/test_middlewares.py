@@ -15,6 +15,8 @@ from scraper.middlewares import (
 from scraper.spiders.analyst import FieldReportsSpider
 from tests.conftest import project_crawler
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 
 def backoff(**overrides):
     return RetryBackoffMiddleware.from_crawler(project_crawler(**{"CACI_RETRY_BACKOFF_BASE": 2.0,

@@ -10,6 +10,8 @@ import pytest
 from scraper.preflight import check_settings, parse_flag
 from tests.conftest import ROOT, _env, run_crawl
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 START = "http://127.0.0.1:9/publications/field-reports.html"  # never reached: refused before
 
 

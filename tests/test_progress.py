@@ -10,6 +10,8 @@ from scraper.devserver import SiteServer
 from scraper.progress import estimate
 from tests.conftest import SITE, run_crawl
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 LISTING = "/publications/field-reports.html"
 
 

@@ -17,6 +17,8 @@ from db.warc import DamagedRecord, read_response
 from scraper.devserver import SiteServer
 from tests.conftest import ROOT, SITE, _env, crawl, crawl_here
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 CONTENT = "url, title, published, author, authors, category, tags, body, body_html, author_bio, extraction, capture_id"
 
 

@@ -16,6 +16,8 @@ from scraper.devserver import SiteServer
 from tests.conftest import run_crawl
 from tests.fixtures.make_site import Spec, archive_specs, paragraph, write_archive
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 LISTING = "/publications/field-reports.html"
 CATEGORY = "/publications/field-reports"
 

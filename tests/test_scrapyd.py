@@ -19,6 +19,8 @@ from sqlite_utils import Database
 from scraper.devserver import SiteServer
 from tests.conftest import ROOT, SITE, _env
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 BIN = Path(sys.executable).parent
 PROJECT = "caci_field_reports"
 # What a clean checkout holds (the deploy builds its egg from a copy, never from this tree).

@@ -11,6 +11,8 @@ from sqlite_utils import Database
 from scraper.sections import SECTIONS, parse_sections, section_for_path
 from tests.conftest import FIXTURES, body_f1, crawl_here, finished, run_crawl
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 LISTING = "/publications/field-reports.html"
 
 

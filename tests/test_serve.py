@@ -16,6 +16,8 @@ import db as store
 from scraper.web.serve import datasette_metadata
 from tests.conftest import run_async
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 DB = "crawl"  # the stem of the crawled database file
 CSS = "/-/static-plugins/caci-field-reports/caci.css"
 # The "browse by" link of the reports table's description: the facets, counted on request.

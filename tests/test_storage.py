@@ -10,6 +10,8 @@ from pipelines.storage import SQLitePipeline
 from scraper.model import PageFailure, Report
 from tests.conftest import project_crawler, run_async
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 REPORT = Report(url="https://www.cacianalyst.org/publications/field-reports/item/1-a.html", item_id=1,
                 title="A Report", published="2010-01-06", body="Some words here.",
                 body_html="<p>Some words here.</p>", word_count=3, fetched_at="2026-01-01T00:00:00+00:00")

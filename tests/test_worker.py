@@ -11,6 +11,8 @@ import pytest
 from pipelines.worker import WorkerDied, WorkerProcess
 from tests.conftest import run_async
 
+pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
+
 
 def echo(value):
     return value
