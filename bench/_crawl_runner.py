@@ -26,7 +26,7 @@ from scrapy.utils.project import get_project_settings  # noqa: E402
 from twisted.internet import task  # noqa: E402
 
 from bench._modes import MODE_SETTINGS, MODES  # noqa: E402
-from scraper import stats as stat  # noqa: E402
+from pipelines import stats as stat  # noqa: E402
 
 
 def waited_for_cpu() -> float:

@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlite_utils import Database  # noqa: E402
 
-from scraper.devserver import SiteServer  # noqa: E402
-from scraper.text import title_key  # noqa: E402
+from analyst.text import title_key  # noqa: E402
+from sample.server import SiteServer  # noqa: E402
 from tests.conftest import body_f1  # noqa: E402
 
 MIRROR = ROOT.parent / "shared" / "site" / "mirror"

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._modes import MODES  # noqa: E402
-from scraper.devserver import SiteServer  # noqa: E402
+from sample.server import SiteServer  # noqa: E402
 from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
 
 LISTING = "/publications/field-reports.html"

@@ -25,8 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
+from analyst.pages import ListingEntry  # noqa: E402
 from pipelines.extract import CleaningError, clean_page  # noqa: E402
-from scraper.pages import ListingEntry  # noqa: E402
+from scraper.settings import CACI_MIN_BODY_WORDS as MIN_WORDS  # noqa: E402
 from tests.conftest import FIXTURES, body_prf, expected_pages, fixture_html  # noqa: E402
 
 ORIGIN = "https://www.cacianalyst.org"
@@ -35,7 +36,7 @@ LISTINGS: dict[str, ListingEntry] = {}  # what a crawl would know from the listi
 
 def ours(html: str, url: str) -> str:
     try:
-        return clean_page(html, url, LISTINGS.get(url)).body
+        return clean_page(html, url, LISTINGS.get(url), min_words=MIN_WORDS).body
     except CleaningError:
         return ""
 

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scraper.devserver import SiteServer  # noqa: E402
+from sample.server import SiteServer  # noqa: E402
 from tests.fixtures.make_site import Spec, archive_specs, paragraph, write_archive  # noqa: E402
 
 LISTING = "/publications/field-reports.html"

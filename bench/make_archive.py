@@ -1,7 +1,7 @@
 """Write a local archive shaped like the real site: N reports, K2 listing pages, robots.txt.
 
 Usage: .venv/bin/python bench/make_archive.py N OUT_DIR [--page-size 4]
-Serve it with: .venv/bin/python -c "from scraper.devserver import SiteServer; ..." or let the
+Serve it with: .venv/bin/python -c "from sample.server import SiteServer; ..." or let the
 other bench scripts do it. Item pages cycle through the markup variants of the fixture set.
 """
 

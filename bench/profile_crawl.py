@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scraper.devserver import SiteServer  # noqa: E402
+from sample.server import SiteServer  # noqa: E402
 from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402
 
 GROUPS = {  # what a cumulative entry stands for, by the function that heads it

@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import db as store  # noqa: E402
+from analyst.pages import decode_html  # noqa: E402
 from db.warc import read_response  # noqa: E402
 from pipelines.workers import reclean_page, start_method  # noqa: E402
-from scraper.devserver import SiteServer  # noqa: E402
-from scraper.pages import decode_html  # noqa: E402
+from sample.server import SiteServer  # noqa: E402
 from scraper.reclean import reclean  # noqa: E402
 from scraper.settings import CACI_MIN_BODY_WORDS  # noqa: E402
 from tests.fixtures.make_site import archive_specs, write_archive  # noqa: E402

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from analyst.text import title_key
 from db.connection import now, write
 from db.schema import DERIVED_COLUMNS, JSON_COLUMNS, TABLES
-from scraper.text import title_key
 
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.

@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 
 from sqlite_utils import Database
 
+from analyst.model import DRIFT_PREFIX
 from db.connection import now, write
-from scraper.model import DRIFT_PREFIX
 
 
 def record_failure(db: Database, url: str, reason: str, when: str | None = None,

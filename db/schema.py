@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlite_utils import Database, Migrations
 
+from analyst.model import Report
 from db.connection import MIGRATION_SET, DatabaseError, check_database
-from scraper.model import Report
 
 logger = logging.getLogger(__name__)
 

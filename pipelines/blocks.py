@@ -7,12 +7,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 
+from analyst.model import Block
+from analyst.pages.common import Element
+from analyst.sections import SECTIONS
+from analyst.text import clean_ws, word_count, words
+from analyst.urls import join_url
 from pipelines.plugins import expand_plugins
-from scraper.model import Block
-from scraper.pages.common import Element
-from scraper.sections import SECTIONS
-from scraper.text import clean_ws, word_count, words
-from scraper.urls import join_url
 
 # Elements whose content is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "iframe", "object", "embed", "button",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scraper.model import Block
-from scraper.text import Byline, parse_byline
+from analyst.model import Block
+from analyst.text import Byline, parse_byline
 
 
 def take_byline(blocks: list[Block]) -> Byline | None:

@@ -7,11 +7,10 @@ from typing import Any
 
 from scrapy.exceptions import NotConfigured
 
+from analyst.model import PageFailure, RawPage, Report
+from pipelines import stats as stat
 from pipelines.worker import WorkerDied, WorkerProcess, die_with_parent
 from pipelines.workers import clean_or_fail, cleaning_workers, idle_cleaner
-from scraper import stats as stat
-from scraper.model import PageFailure, RawPage, Report
-from scraper.settings import CACI_CLEANING_IDLE, CACI_MIN_BODY_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -24,8 +23,7 @@ class CleaningPipeline:
     (CACI_CLEANING_IDLE) so that fetching never waits for cleaning.
     """
 
-    def __init__(self, stats: Any, min_words: int = CACI_MIN_BODY_WORDS, workers: int = 0,
-                 idle: bool = CACI_CLEANING_IDLE) -> None:
+    def __init__(self, stats: Any, min_words: int, workers: int, idle: bool) -> None:
         self.stats = stats
         self.min_words = min_words
         self.workers = workers

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
+from analyst.model import ListingEntry, Report
+from analyst.pages import ItemPage, parse_item
+from analyst.sections import NEWS_DIGEST
+from analyst.text import split_names
 from pipelines.blocks import extract_blocks
 from pipelines.byline import take_byline
 from pipelines.generic import clean_generic
@@ -11,11 +15,6 @@ from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
 from pipelines.report import CleaningError, NotK2PageError, finish, now, report_dates
 from pipelines.structure import digest_pieces, label_sections, take_author_bio
-from scraper.model import ListingEntry, Report
-from scraper.pages import ItemPage, parse_item
-from scraper.sections import NEWS_DIGEST
-from scraper.settings import CACI_MIN_BODY_WORDS
-from scraper.text import split_names
 
 __all__ = ["CleaningError", "NotK2PageError", "clean_k2", "clean_page"]
 
@@ -54,7 +53,7 @@ def clean_k2(page: ItemPage, url: str, listing: ListingEntry | None, fetched_at:
 
 
 def clean_page(html: str, url: str, listing: ListingEntry | None = None,
-               fetched_at: str | None = None, min_words: int = CACI_MIN_BODY_WORDS,
+               fetched_at: str | None = None, *, min_words: int,
                prefer_canonical: bool = False, section: str | None = None) -> Report:
     """The clean report of one item page; raises CleaningError with the reason if there is none.
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
+from analyst.model import ListingEntry, Report
+from analyst.pages import make_soup
+from analyst.text import clean_ws, parse_byline, parse_date
 from pipelines.render import render_paragraphs
 from pipelines.report import CleaningError, finish, report_dates
-from scraper.model import ListingEntry, Report
-from scraper.pages import make_soup
-from scraper.text import clean_ws, parse_byline, parse_date
 
 # The site's own chrome (Joomla template modules): on a page without a K2 item, what is left
 # after removing these is the page's own content, if it has any.

@@ -6,8 +6,8 @@ import html as html_lib
 import re
 from dataclasses import replace
 
-from scraper.model import Block
-from scraper.text import words
+from analyst.model import Block
+from analyst.text import words
 
 _TEASER_END = re.compile(r"(\.\.\.|…)\s*$")
 # Where one sentence ends and the next begins: after . ! ? or …, closing quotes, a space, then

@@ -6,7 +6,7 @@ import html as html_lib
 import re
 from typing import Any
 
-from scraper.pages.common import Element
+from analyst.pages.common import Element
 
 # What Joomla's e-mail cloaking (plg_content_emailcloak → JHtml email.cloak) prints where the
 # address was, for readers without JavaScript (JLIB_HTML_CLOAKING).

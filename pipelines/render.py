@@ -6,7 +6,7 @@ import html as html_lib
 
 import nh3
 
-from scraper.model import Block
+from analyst.model import Block
 
 SANITISER_TAGS = {"p", "blockquote", "ul", "ol", "li", "em", "strong", "a"}
 

@@ -6,9 +6,9 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from scraper.model import ListingEntry, Report
-from scraper.text import Byline, title_key, word_count
-from scraper.urls import item_id
+from analyst.model import ListingEntry, Report
+from analyst.text import Byline, title_key, word_count
+from analyst.urls import item_id
 
 logger = logging.getLogger(__name__)
 

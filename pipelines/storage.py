@@ -12,15 +12,15 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import _schedule_coro
 
 import db as store
+from analyst.model import DRIFT_PREFIX, PageFailure, Report
+from pipelines import stats as stat
+from pipelines.drift import crawl_drift
 from pipelines.writer import (
     Writes,
     close_database,
     write_failure,
     write_report,
 )
-from scraper import stats as stat
-from scraper.drift import crawl_drift
-from scraper.model import DRIFT_PREFIX, PageFailure, Report
 
 logger = logging.getLogger(__name__)
 

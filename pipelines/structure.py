@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from scraper.model import Block
-from scraper.text import clean_ws, word_count
+from analyst.model import Block
+from analyst.text import clean_ws, word_count
 
 # "BACKGROUND:", "Background:", "BACKGROUND -", or capitals with no colon at all.
 _LABEL = re.compile(r"^(?:(BACKGROUND|IMPLICATIONS|CONCLUSIONS?)\b\s*[:.\-–—]?|"

@@ -14,10 +14,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from analyst.model import ListingEntry, PageFailure, RawPage, Report
+from analyst.pages import decode_html
 from pipelines.extract import CleaningError, NotK2PageError, clean_page
 from pipelines.worker import die_with_parent, lower_priority
-from scraper.model import ListingEntry, PageFailure, RawPage, Report
-from scraper.pages import decode_html
 
 if TYPE_CHECKING:
     from db.warc import DamagedRecord
@@ -45,7 +45,8 @@ def clean_or_fail(item: RawPage, min_words: int) -> Report | PageFailure:
     """Clean one page; every way it can go wrong becomes a PageFailure with the reason."""
     k2_markup: bool | None = True
     try:
-        report = clean_page(item.html, item.url, item.listing, item.fetched_at, min_words, section=item.section)
+        report = clean_page(item.html, item.url, item.listing, item.fetched_at, min_words=min_words,
+                            section=item.section)
         report.capture_id = item.capture_id
         return report
     except NotK2PageError as exc:

@@ -11,7 +11,7 @@ __version__ = "0.1.0"
 # are meant to be installed into the project's own environment (.venv, or a Scrapyd
 # environment of its own); where another `db` or `pipelines` comes first on the path anyway,
 # say so at once rather than fail later in a confusing way.
-SIBLINGS = ("pipelines", "db")
+SIBLINGS = ("analyst", "db", "pipelines", "sample")
 
 
 def shadowed(root: Path = Path(__file__).resolve().parent.parent) -> list[str]:

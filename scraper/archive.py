@@ -26,6 +26,7 @@ from scrapy.http import Response
 
 import db as store
 from db.archive import FetchedPage
+from pipelines import stats as stat
 from pipelines.storage import stop_on_storage_fault
 from pipelines.writer import (
     Writes,
@@ -34,7 +35,6 @@ from pipelines.writer import (
     close_series,
 )
 from scraper import __version__
-from scraper import stats as stat
 
 logger = logging.getLogger(__name__)
 

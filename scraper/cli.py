@@ -10,8 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from scraper.pages import decode_html
-from scraper.settings import DOWNLOAD_MAXSIZE, SQLITE_PATH
+from analyst.pages import decode_html
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ class NotARegularFile(OSError):
     """A FIFO, a device, a folder or nothing where a saved page should be."""
 
 
-def read_limited(path: str, limit: int = DOWNLOAD_MAXSIZE) -> bytes:
+def read_limited(path: str, limit: int) -> bytes:
     """The file's bytes, reading at most `limit` + 1 of them: /dev/zero or a huge file is refused
     as the crawl would refuse the response, without memory growing. Only a regular file: opening a
     FIFO would wait for a writer for ever, and a device may never end."""
@@ -37,17 +36,18 @@ def read_limited(path: str, limit: int = DOWNLOAD_MAXSIZE) -> bytes:
     return data
 
 
-def extract(paths: list[str], out=sys.stdout) -> int:
-    """Print one JSON report (or {"error": ...}) per file, in the order given."""
+def extract(paths: list[str], min_words: int, max_bytes: int, out=sys.stdout) -> int:
+    """Print one JSON report (or {"error": ...}) per file, in the order given; the crawl's rules:
+    `min_words` (CACI_MIN_BODY_WORDS), `max_bytes` (DOWNLOAD_MAXSIZE)."""
     from pipelines.extract import CleaningError, clean_page
 
     failed = 0
     for path in paths:
         record: dict
         try:
-            html = decode_html(read_limited(path))
+            html = decode_html(read_limited(path, max_bytes))
             url = Path(path).resolve().as_uri()
-            record = clean_page(html, url, prefer_canonical=True).to_dict()
+            record = clean_page(html, url, min_words=min_words, prefer_canonical=True).to_dict()
             record["file"] = path
         except (OSError, CleaningError, TooLargeError) as exc:  # NotARegularFile is an OSError
             failed += 1
@@ -105,8 +105,8 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _reclean(args: argparse.Namespace) -> int:
+    from analyst.sections import parse_sections
     from scraper.reclean import run_reclean
-    from scraper.sections import parse_sections
 
     try:
         sections = [s.name for s in parse_sections(args.sections)] if args.sections else None
@@ -116,7 +116,8 @@ def _reclean(args: argparse.Namespace) -> int:
     if (settings := _settings(args)) is None:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    return run_reclean(settings, Path(args.db), sections, args.since, args.dry_run, args.workers)
+    return run_reclean(settings, Path(args.db or settings.get("SQLITE_PATH")), sections, args.since, args.dry_run,
+                       args.workers)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -124,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_extract = sub.add_parser("extract", help="clean saved item pages, one JSON line per file")
     p_extract.add_argument("files", nargs="+", metavar="FILE")
+    p_extract.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_demo = sub.add_parser("demo", help="serve the sample site locally and crawl it into a demo database")
     p_demo.add_argument("--db", default="data/demo.db", help="demo database path (default: %(default)s)")
     p_cron = sub.add_parser("cron", help="one locked, logged crawl for cron (incremental unless --full)")
@@ -138,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p_doctor.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
                           help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_reclean = sub.add_parser("reclean", help="clean the archived copies again, offline; store what changed")
-    p_reclean.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
+    p_reclean.add_argument("db", nargs="?", help="database (default: SQLITE_PATH, data/caci.db)")
     p_reclean.add_argument("--sections", help="only reports of these sections (slugs with commas, or all)")
     p_reclean.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD",
                            help="only reports published on or after this date")
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p_reclean.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
                            help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
-    p_serve.add_argument("db", nargs="?", default=SQLITE_PATH, help="database (default: %(default)s)")
+    p_serve.add_argument("db", nargs="?", help="database (default: SQLITE_PATH, data/caci.db)")
     p_serve.add_argument("--port", type=int, default=8001)
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--immutable", action="store_true",
@@ -157,9 +160,11 @@ def main(argv: list[str] | None = None) -> int:
                               "pages, search, feeds and the canned queries stay")
     args = parser.parse_args(argv)
     if args.command == "serve":
+        from scraper.cron import project_settings
         from scraper.web.serve import run_serve
 
-        return run_serve(Path(args.db), args.port, args.host, args.immutable, args.public)
+        db_path = Path(args.db or project_settings({}).get("SQLITE_PATH"))
+        return run_serve(db_path, args.port, args.host, args.immutable, args.public)
     if args.command == "doctor":
         from scraper.doctor import run_doctor
 
@@ -174,7 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_cron(full=args.full, start_url=args.start_url, overrides=dict(args.set), sections=args.sections)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
-        return extract(args.files)
+        if (settings := _settings(args)) is None:
+            return 2
+        return extract(args.files, settings.getint("CACI_MIN_BODY_WORDS"), settings.getint("DOWNLOAD_MAXSIZE"))
     from scraper.demo import run_demo
 
     return run_demo(Path(args.db))

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scraper import stats as stat
+from pipelines import stats as stat
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
 from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE, exit_status, summary
 from scraper.preflight import check_settings, preflight

@@ -7,10 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scraper.devserver import SiteServer
-
-# The sample site ships with the package (package data), so an installed copy can run the demo.
-SAMPLE_SITE = Path(__file__).resolve().parent / "sample_site"
+from sample import SITE as SAMPLE_SITE
+from sample.server import SiteServer
 
 
 def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:

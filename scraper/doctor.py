@@ -17,12 +17,12 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from analyst.model import ListingEntry
+from analyst.pages import parse_listing
+from analyst.sections import parse_sections
+from analyst.urls import CrawlScope
 from scraper.extensions import describe_failure, is_unreachable
-from scraper.model import ListingEntry
 from scraper.monitor import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
-from scraper.pages import parse_listing
-from scraper.sections import parse_sections
-from scraper.urls import CrawlScope
 
 MAX_REQUESTS = 10
 FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "word_count", "extraction")

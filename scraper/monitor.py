@@ -12,10 +12,10 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 import db as store
+from pipelines import stats as stat
+from pipelines.drift import crawl_drift
 from pipelines.storage import stop_on_storage_fault
 from scraper import settings as defaults
-from scraper import stats as stat
-from scraper.drift import crawl_drift
 
 logger = logging.getLogger(__name__)
 

@@ -77,9 +77,9 @@ def preflight(settings: Any, start_url: str | None, sections: str | None = None,
     In this order, so a refused run leaves nothing behind: settings and arguments (2), then the
     database and the archive folder (4); the database is only opened once all else is right.
     """
+    from analyst.sections import parse_sections
+    from analyst.urls import CrawlScope
     from scraper.archive import warc_folder
-    from scraper.sections import parse_sections
-    from scraper.urls import CrawlScope
 
     if problem := check_settings(settings):
         return EXIT_USAGE, problem

@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from scraper import stats as stat
+from pipelines import stats as stat
 
 logger = logging.getLogger(__name__)
 

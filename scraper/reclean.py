@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import db as store
+from analyst.model import DRIFT_PREFIX, PageFailure, Report
 from db.warc import DamagedRecord
 from pipelines.workers import cleaning_pool, reclean_page, start_method
 from scraper.archive import warc_folder
 from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.model import DRIFT_PREFIX, PageFailure, Report
 from scraper.monitor import EXIT_DATABASE, EXIT_USAGE
 
 logger = logging.getLogger(__name__)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyst.urls import FIELD_REPORTS_URL
 from scraper import __version__
 
 BOT_NAME = "caci_field_reports"
@@ -98,7 +99,7 @@ CACI_CLEANING_ENABLED = True
 CACI_MIN_BODY_WORDS = 20
 CACI_CLEANING_WORKERS = "auto"  # processes that clean pages beside the crawl; "auto": cores - 1, ≤ 2
 CACI_CLEANING_IDLE = True  # those processes take only CPU time nothing else wants (SCHED_IDLE)
-CACI_START_URL = "https://www.cacianalyst.org/publications/field-reports.html"
+CACI_START_URL = FIELD_REPORTS_URL
 CACI_FULL_CRAWL = False
 CACI_INCREMENTAL_STOP_PAGES = 1
 CACI_MAX_ATTEMPTS = 3

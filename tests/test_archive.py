@@ -11,7 +11,7 @@ import pytest_twisted
 from sqlite_utils import Database
 from warcio.archiveiterator import ArchiveIterator
 
-from scraper.devserver import SITE_ORIGIN, SiteServer
+from sample.server import SITE_ORIGIN, SiteServer
 from tests.conftest import SITE, crawl, crawl_here, finished, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bench._modes import MODES
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlite_utils import Database
 
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from tests.conftest import SITE, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

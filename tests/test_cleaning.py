@@ -6,15 +6,16 @@ import os
 
 import pytest
 
+from analyst.model import ListingEntry, PageFailure, RawPage, Report
+from analyst.pages.common import first, parse_html
 from pipelines.blocks import extract_blocks
 from pipelines.byline import take_byline
 from pipelines.cleaning import CleaningPipeline
 from pipelines.extract import CleaningError, clean_page
 from pipelines.intro import drop_repeated_intro
 from pipelines.render import render_html
-from scraper.model import ListingEntry, PageFailure, RawPage, Report
-from scraper.pages.common import first, parse_html
 from tests.conftest import (
+    MIN_WORDS,
     SITE,
     body_f1,
     expected_pages,
@@ -34,7 +35,7 @@ PAGES = expected_pages()
 
 
 def clean_fixture(name: str, url: str, listing: ListingEntry | None = None) -> Report:
-    return clean_page(fixture_html(name), ORIGIN + url, listing)
+    return clean_page(fixture_html(name), ORIGIN + url, listing, min_words=MIN_WORDS)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[p["name"] for p in PAGES])
@@ -101,7 +102,7 @@ def test_missing_item_date_falls_back_to_the_byline_then_the_listing():
     report = clean_fixture("item-7114.html", "/publications/field-reports/item/7114-x.html", listing)
     assert (report.published, report.date_source) == ("2008-08-20", "byline")
     undated = fixture_html("item-7114.html").replace("(8/20/2008 issue of the CACI Analyst)", "")
-    report = clean_page(undated, ORIGIN + "/publications/field-reports/item/7114-x.html", listing)
+    report = clean_page(undated, ORIGIN + "/publications/field-reports/item/7114-x.html", listing, min_words=MIN_WORDS)
     assert (report.published, report.date_source) == ("2008-08-21", "listing")
 
 
@@ -116,11 +117,11 @@ def test_pages_without_a_report_raise_with_a_reason(name, reason):
 
 def test_empty_and_body_less_pages_raise():
     with pytest.raises(CleaningError, match="empty page"):
-        clean_page("  ", ORIGIN + "/x")
+        clean_page("  ", ORIGIN + "/x", min_words=MIN_WORDS)
     k2_no_body = ('<div class="itemView"><span class="itemDateCreated">Monday, 03 March 2014 00:00</span>'
                   '<h2 class="itemTitle">A title</h2><div class="itemFullText"><p>&nbsp;</p></div></div>')
     with pytest.raises(CleaningError, match="no article text"):
-        clean_page(k2_no_body, ORIGIN + "/x")
+        clean_page(k2_no_body, ORIGIN + "/x", min_words=MIN_WORDS)
 
 
 def blocks(html: str):
@@ -261,7 +262,7 @@ def tag_soup(draw, depth=0):
 
 def check_never_crashes(html: str) -> None:
     try:
-        report = clean_page(html, ORIGIN + "/publications/field-reports/item/1-x.html")
+        report = clean_page(html, ORIGIN + "/publications/field-reports/item/1-x.html", min_words=MIN_WORDS)
     except CleaningError as exc:
         assert str(exc)  # a reason, always
         return
@@ -304,7 +305,7 @@ def test_malformed_urls_in_a_page_do_not_crash_it():
     """Regression (found by the mutation fuzz test): a "[" in <base href> or a link raised ValueError."""
     html = fixture_html("item-7101.html").replace('<base href="https://www', '<base href="https://[www')
     html = html.replace("<p>Observers", '<p><a href="http://[bad/x">Observers</a>', 1)
-    report = clean_page(html, ORIGIN + "/publications/field-reports/item/7101-x.html")
+    report = clean_page(html, ORIGIN + "/publications/field-reports/item/7101-x.html", min_words=MIN_WORDS)
     assert report.title == "KAZAKHSTAN: PARLIAMENT DEBATES NEW RULES FOR NGOS"
     assert "[bad" not in report.body_html
 

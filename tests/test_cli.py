@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
 import json
 import subprocess
 import sys
 
+import pytest
 from sqlite_utils import Database
 
 from tests.conftest import FIXTURES, ROOT, body_f1, expected_pages, fixture_path
@@ -59,7 +59,7 @@ def test_the_demo_runs_from_an_installed_copy(tmp_path):
     build = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target),
                             str(ROOT)], capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
-    assert (target / "scraper" / "sample_site" / "routes.json").is_file()
+    assert (target / "sample" / "site" / "routes.json").is_file()
     workdir = tmp_path / "elsewhere"
     workdir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")} | {"PYTHONPATH": str(target)}

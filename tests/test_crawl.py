@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m
 def crawled(tmp_path_factory):
     """One crawl of the fixture site, shared by this file's tests: (server, database path, finished
     process, the paths the server was asked for by that crawl). Tests that crawl again copy it."""
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE
 
     db_path = tmp_path_factory.mktemp("crawl") / "crawl.db"
@@ -117,7 +117,7 @@ def test_a_missing_start_page_fails_the_crawl_clearly(site_server, tmp_path):
 
 
 def test_a_site_that_answers_503_is_unreachable(tmp_path):
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
 
     site = tmp_path / "site"
     site.mkdir()
@@ -167,7 +167,7 @@ def _empty_listing(html: str, how: str) -> str:
 @pytest.mark.parametrize("how", ["no-entries", "no-entries-no-pager", "links-off-site"])
 @pytest_twisted.ensureDeferred
 async def test_an_empty_listing_page_mid_walk_is_stepped_over_and_the_run_is_not_complete(archive, tmp_path, how):
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
 
     site, specs = archive  # 12 reports, 3 listing pages of 4
     page2 = site / "listing-2.html"
@@ -195,7 +195,7 @@ def test_an_empty_listing_page_fails_the_command_with_one_line(archive, tmp_path
     site, _ = archive
     page2 = site / "listing-2.html"
     page2.write_text(_empty_listing(page2.read_text(), "no-entries"))
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
 
     with SiteServer(site) as server:
         result = run_crawl(f"{server.url}/publications/field-reports.html", tmp_path / "caci.db")

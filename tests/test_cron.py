@@ -13,7 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 import db as store
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from scraper.lock import EXIT_LOCKED
 from tests.conftest import SITE, run_cron
 from tests.fixtures.make_site import Spec, paragraph, write_archive

@@ -62,7 +62,7 @@ def test_the_reports_table_is_the_report_model():
 
     import yaml
 
-    from scraper.model import Report
+    from analyst.model import Report
 
     columns = set(report_columns())
     assert {f.name for f in dataclasses.fields(Report)} - {"digest_items"} <= columns

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 import socket
 import subprocess
 import sys
 
-from scraper.devserver import SiteServer
+import pytest
+
+from sample.server import SiteServer
 from tests.conftest import ROOT, SITE, _env
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.drift import crawl_drift, drift_reason
+from pipelines.drift import crawl_drift, drift_reason
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -52,7 +52,7 @@ def test_a_drifted_site_stores_nothing_and_the_next_healthy_run_heals(drifted_si
     pages as `failures` that say drift; the healthy site's next default run stores every report."""
     from sqlite_utils import Database
 
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE, run_crawl
 
     db_path = tmp_path / "caci.db"
@@ -92,7 +92,7 @@ def test_a_full_crawl_of_a_drifted_site_changes_no_stored_report(crawled_db, dri
     """The measured failure: `full=1` overwrote good rows with generic ones. Now: exit 1, rows equal."""
     import shutil
 
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import run_crawl
 
     db_path = tmp_path / "copy.db"

@@ -10,11 +10,11 @@ import json
 
 import pytest
 
+from analyst.model import ListingEntry
+from analyst.pages import parse_listing
 from pipelines.extract import clean_page
 from pipelines.plugins import CLOAKING_TEXT, decode_cloak
-from scraper.model import ListingEntry
-from scraper.pages import parse_listing
-from tests.conftest import FIXTURES, body_f1
+from tests.conftest import FIXTURES, MIN_WORDS, body_f1
 
 K2 = FIXTURES / "k2"
 PAGES = sorted(p for p in K2.glob("*.json") if "url" in json.loads(p.read_text()) and
@@ -37,7 +37,7 @@ def test_template_page_gives_the_source_article(path):
     exp = json.loads(path.read_text())
     listing = ListingEntry(exp["url"], **exp["listing"]) if exp["listing"] else None
     html = (K2 / exp["file"]).read_text(encoding="utf-8")
-    report = clean_page(html, exp["url"], listing, section=exp["section"])
+    report = clean_page(html, exp["url"], listing, section=exp["section"], min_words=MIN_WORDS)
     assert report.extraction == "k2"
     for name in FIELDS:
         assert getattr(report, name) == exp[name], name
@@ -60,7 +60,7 @@ def test_template_listing_entries_and_pages(path):
 def test_a_cloaked_address_in_the_body_html_is_a_mailto_link():
     exp = json.loads((K2 / "k29-emailcloak-joomla35.json").read_text())
     html = (K2 / exp["file"]).read_text(encoding="utf-8")
-    report = clean_page(html, exp["url"])
+    report = clean_page(html, exp["url"], min_words=MIN_WORDS)
     assert '<a href="mailto:a.sydykova@cacianalyst.org">a.sydykova@cacianalyst.org</a>' in report.body_html
     assert '<a href="mailto:editor@cacianalyst.org">the editors</a>' in report.body_html
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 import subprocess
 import sys
 import time
 
-from scraper.devserver import SiteServer
+import pytest
+
+from sample.server import SiteServer
 from scraper.lock import EXIT_LOCKED
 from tests.conftest import ROOT, SITE, _env, _test_settings, run_crawl
 

@@ -54,7 +54,7 @@ def test_retry_after_as_an_http_date():
 def test_waiting_retries_hold_no_download_slot(tmp_path):
     """Four pages answer 503 "Retry-After: 2" once. With one request slot, a wait inside the
     downloader would space their retries 2 s apart; waiting outside it, they come back together."""
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE, run_crawl
 
     pages = ["/publications/field-reports/item/7101-kazakhstan-parliament-debates-new-rules-for-ngos.html",
@@ -106,7 +106,7 @@ def test_robots_txt_crawl_delay_is_honoured(tmp_path):
     the delay, AutoThrottle on, and the delay in use is logged."""
     import shutil
 
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE, run_crawl
 
     site = tmp_path / "site"

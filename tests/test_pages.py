@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from scrapy.http import HtmlResponse
 
-from scraper.pages import decode_html, parse_item, parse_listing
+from analyst.pages import decode_html, parse_item, parse_listing
 from tests.conftest import SITE, fixture_html
 
 ORIGIN = "https://www.cacianalyst.org"
@@ -110,8 +110,8 @@ _ODD_CLASSES = ('<html><body><div class="itemBody"><p>Kept <span class="itemEdit
 @pytest.mark.parametrize("name", [*sorted(p.name for p in SITE.glob("*.html")), "odd class words"])
 def test_visible_text_is_the_xpath_it_replaced(name):
     """The Python walk gives, for every element of every sample page, what VISIBLE_TEXT selects."""
-    from scraper.pages.common import VISIBLE_TEXT, compiled, parse_html, visible_text
-    from scraper.text import clean_ws
+    from analyst.pages.common import VISIBLE_TEXT, compiled, parse_html, visible_text
+    from analyst.text import clean_ws
 
     root = parse_html(_ODD_CLASSES if name == "odd class words" else fixture_html(name))
     elements = [e for e in root.iter() if isinstance(e.tag, str)]
@@ -134,7 +134,7 @@ def test_class_tests_match_whole_class_words(markup, found):
     """The CSS class test, has_class() (a cheap substring test first, then the exact one) and
     class_test() (the same in Python, for the walks) match what CSS's .name matches, and nothing
     a substring alone would."""
-    from scraper.pages.common import class_test, compiled, has_class, parse_html, select
+    from analyst.pages.common import class_test, compiled, has_class, parse_html, select
 
     root = parse_html(f"<html><body>{markup}</body></html>")
     assert bool(select(root, ".catItemView")) is found
@@ -178,8 +178,8 @@ _LISTING_PAGES = _listing_pages()
 
 @pytest.mark.parametrize(("name", "html"), _LISTING_PAGES, ids=[name for name, _ in _LISTING_PAGES])
 def test_listing_walks_select_what_the_selectors_select(name, html):
-    from scraper.pages.common import compiled, first, has_class, parse_html, select
-    from scraper.pages.listing import _entry_parts, _view_and_pager
+    from analyst.pages.common import compiled, first, has_class, parse_html, select
+    from analyst.pages.listing import _entry_parts, _view_and_pager
 
     root = parse_html(html)
     view, pager, _ = _view_and_pager(root)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from scraper.progress import estimate
 from tests.conftest import SITE, run_crawl
 

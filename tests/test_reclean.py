@@ -14,7 +14,7 @@ import pytest_twisted
 from sqlite_utils import Database
 
 from db.warc import DamagedRecord, read_response
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from tests.conftest import ROOT, SITE, _env, crawl, crawl_here
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

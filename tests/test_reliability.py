@@ -12,7 +12,7 @@ from datetime import date
 import pytest
 from sqlite_utils import Database
 
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from tests.conftest import run_crawl
 from tests.fixtures.make_site import Spec, archive_specs, paragraph, write_archive
 

@@ -7,11 +7,11 @@ from datetime import date
 
 import pytest
 
+from analyst.model import ListingEntry
+from analyst.text import Byline
 from pipelines.extract import CleaningError, clean_page
 from pipelines.report import report_dates
-from scraper.model import ListingEntry
-from scraper.text import Byline
-from tests.conftest import fixture_html
+from tests.conftest import MIN_WORDS, fixture_html
 
 URL = "https://www.cacianalyst.org/publications/field-reports/item/7101-x.html"
 TODAY = date(2026, 12, 3)
@@ -23,7 +23,7 @@ def test_an_impossible_item_date_falls_back_to_the_byline(shown, caplog):
     html = fixture_html("item-7101.html").replace("Wednesday, 22 October 2003 00:00", shown)
     assert shown in html
     with caplog.at_level(logging.WARNING):
-        report = clean_page(html, URL, ListingEntry(URL, "T", "2003-10-21"))
+        report = clean_page(html, URL, ListingEntry(URL, "T", "2003-10-21"), min_words=MIN_WORDS)
     assert (report.published, report.date_source) == ("2003-10-22", "byline")  # the byline agrees
     assert "Impossible item date" in caplog.text
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
-from scraper.devserver import SiteServer
+from sample.server import SiteServer
 from tests.conftest import ROOT, SITE, _env
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 from sqlite_utils import Database
 
-from scraper.sections import SECTIONS, parse_sections, section_for_path
+from analyst.sections import SECTIONS, parse_sections, section_for_path
 from tests.conftest import FIXTURES, body_f1, crawl_here, finished, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
@@ -25,7 +25,7 @@ def expected_sections() -> dict:
 @pytest.fixture(scope="module")
 def all_sections_db(tmp_path_factory):
     """One `scrapy crawl analyst` of the fixture site (all four sections)."""
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE
 
     db_path = tmp_path_factory.mktemp("sections") / "sections.db"
@@ -120,7 +120,7 @@ def test_category_facet_in_datasette(all_sections_db, expected_sections):
 
 
 def test_cron_runs_all_sections(tmp_path, expected_sections):
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE, run_cron
 
     db_path = tmp_path / "data" / "all.db"

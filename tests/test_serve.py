@@ -182,7 +182,7 @@ def test_chart_page_is_served(ds):
 
 def test_datasette_reads_while_a_crawl_writes(archive, tmp_path):
     """WAL: every read during a crawl succeeds and sees the count only grow."""
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import run_cron
 
     site, _ = archive

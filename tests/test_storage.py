@@ -6,8 +6,8 @@ import pytest
 from scrapy.exceptions import NotConfigured
 from sqlite_utils import Database
 
+from analyst.model import PageFailure, Report
 from pipelines.storage import SQLitePipeline
-from scraper.model import PageFailure, Report
 from tests.conftest import project_crawler, run_async
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
@@ -72,7 +72,7 @@ def test_a_full_disk_stops_the_crawl_at_once_and_the_next_run_completes_it(small
 
     from sqlite_utils import Database
 
-    from scraper.devserver import SiteServer
+    from sample.server import SiteServer
     from tests.conftest import SITE, run_crawl
 
     disk = small_disk(360)  # room for the empty (migrated) database, not for the archive

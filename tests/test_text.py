@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scraper.text import clean_ws, parse_byline, parse_date, title_key, words
+from analyst.text import clean_ws, parse_byline, parse_date, title_key, words
 
 
 @pytest.mark.parametrize("a,b", [
@@ -148,7 +148,7 @@ def test_title_key_regressions_found_by_hypothesis(title):
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_title_key_s_ascii_shortcut_is_the_full_fold(title):
     """An ASCII title keys as the Unicode folding would key it (the folding run on it by hand)."""
-    from scraper.text import _fold
+    from analyst.text import _fold
 
     text, previous = title, None
     while text != previous:

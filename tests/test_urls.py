@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scraper.urls import CrawlScope, bare_host, item_id
+from analyst.urls import CrawlScope, bare_host, item_id
 
 SCOPE = CrawlScope.from_start_url("https://www.cacianalyst.org/publications/field-reports.html")
 MIRROR = CrawlScope.from_start_url("http://127.0.0.1:8765/publications/field-reports.html")
@@ -78,7 +78,7 @@ def test_bad_start_urls_are_refused_with_a_reason(bad):
     (None, None),
 ])
 def test_join_url(href, expected):
-    from scraper.urls import join_url
+    from analyst.urls import join_url
 
     assert join_url("https://www.cacianalyst.org/publications/field-reports.html", href) == expected
 

@@ -17,16 +17,16 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from scraper import stats as stat
+from analyst.model import ListingEntry, PageFailure, RawPage
+from analyst.pages import parse_listing
+from analyst.sections import Section, parse_sections, section_for_path
+from analyst.urls import SITE_HOSTS, CrawlScope
+from pipelines import stats as stat
 from scraper.extensions import describe_failure, is_unreachable
 from scraper.middlewares import RetryLater
-from scraper.model import ListingEntry, PageFailure, RawPage
-from scraper.pages import parse_listing
 from scraper.preflight import parse_flag
 from scraper.progress import CrawlProgress
-from scraper.sections import Section, parse_sections, section_for_path
 from scraper.state import CrawlState, CrawlStateExtension
-from scraper.urls import SITE_HOSTS, CrawlScope
 
 logger = logging.getLogger(__name__)
 

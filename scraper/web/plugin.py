@@ -17,9 +17,9 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 import scraper.web.feeds as feeds
-from scraper.web.limits import TimeBudget, budget_middleware
 import scraper.web.reader as reader
 from db import reading
+from scraper.web.limits import TimeBudget, budget_middleware
 
 # The canned "search" query's snippet() puts ** around matches.
 _HIGHLIGHTED = re.compile(r"\*\*(.+?)\*\*", re.S)

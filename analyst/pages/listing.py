@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
 
-from scraper.model import ListingEntry
-from scraper.pages.common import (
+from analyst.model import ListingEntry
+from analyst.pages.common import (
     Element,
     base_url,
     class_test,
@@ -21,8 +21,8 @@ from scraper.pages.common import (
     title_text,
     visible_text,
 )
-from scraper.text import parse_date
-from scraper.urls import join_url
+from analyst.text import parse_date
+from analyst.urls import join_url
 
 
 @dataclass

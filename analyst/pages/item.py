@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from scraper.pages.common import (
+from analyst.pages.common import (
     Element,
     base_url,
     compiled,
@@ -15,8 +15,8 @@ from scraper.pages.common import (
     title_text,
     visible_text,
 )
-from scraper.text import parse_date
-from scraper.urls import join_url
+from analyst.text import parse_date
+from analyst.urls import join_url
 
 
 @dataclass

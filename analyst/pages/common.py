@@ -13,8 +13,8 @@ from parsel.csstranslator import HTMLTranslator
 from parsel.selector import create_root_node
 from w3lib.encoding import html_to_unicode, resolve_encoding
 
-from scraper.text import clean_ws
-from scraper.urls import join_url
+from analyst.text import clean_ws
+from analyst.urls import join_url
 
 
 def _guess_encoding(data: bytes) -> str | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from functools import cached_property
 from typing import Any
 
-from scraper.text import clean_ws
+from analyst.text import clean_ws
 
 
 @dataclass(frozen=True)

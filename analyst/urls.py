@@ -9,11 +9,10 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 
 from w3lib.url import canonicalize_url, safe_url_string
 
-from scraper.settings import CACI_START_URL
-
 # Hosts that are the real site. A mirror answers for them, so their links are rebased onto the
 # crawl's own origin instead of leaving it.
 SITE_HOSTS = frozenset({"cacianalyst.org"})
+FIELD_REPORTS_URL = "https://www.cacianalyst.org/publications/field-reports.html"  # the Field Reports' listing
 # Joomla/K2 paging parameters; `limitstart` is the older spelling of `start`.
 PAGING_KEYS = ("start", "limitstart")
 _ITEM_TAIL = re.compile(r"^/item/(\d+)(?:-[^/]*)?\.html$")
@@ -65,7 +64,7 @@ class CrawlScope:
         path = parts.path
         if not path.endswith(".html"):
             raise ValueError(
-                f"start_url must be a K2 category listing such as {CACI_START_URL}, got {start_url!r}"
+                f"start_url must be a K2 category listing such as {FIELD_REPORTS_URL}, got {start_url!r}"
             )
         return cls(parts.scheme, parts.netloc.lower(), path[: -len(".html")])
 
