@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import deferred_from_coro
 
 import db as store
 from analyst.model import DRIFT_PREFIX, PageFailure, Report
@@ -141,4 +141,4 @@ def stop_for_storage(crawler: Any, path: Path, exc: BaseException) -> None:
     reason = f"{path}: {exc}"
     crawler.stats.set_value(stat.STORAGE_FAILED, reason)
     logger.error("Cannot write to storage, stopping the crawl: %s", reason)
-    _schedule_coro(crawler.engine.close_spider_async(reason="storage_failed"))
+    deferred_from_coro(crawler.engine.close_spider_async(reason="storage_failed"))

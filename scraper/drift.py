@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.defer import _schedule_coro
+from scrapy.utils.defer import deferred_from_coro
 
 from pipelines import stats as stat
 from pipelines.drift import drift_reason
@@ -54,4 +54,4 @@ class DriftGuard:
         self.closing = True
         stats.set_value(stat.DRIFT, reason)
         logger.error("Site drift: %s; stopping the crawl, storing nothing from these pages", reason)
-        _schedule_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=CLOSE_REASON))

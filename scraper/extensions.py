@@ -10,7 +10,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as net
 from twisted.python.failure import Failure
-from twisted.web._newclient import ResponseFailed
+from twisted.web.client import ResponseFailed
 
 # Scrapy (2.19, as pinned) raises its own download exceptions; Twisted's can still surface.
 NETWORK_ERRORS = (net.DNSLookupError, net.ConnectError, net.TimeoutError, net.ConnectionLost,

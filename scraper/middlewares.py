@@ -9,13 +9,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from scrapy import Request, signals
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DontCloseSpider, IgnoreRequest, NotConfigured
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
 from scrapy.utils.response import response_status_message
+
+from scraper.compat import hold_host_delay
 
 logger = logging.getLogger(__name__)
 
@@ -72,14 +74,22 @@ class RetryBackoffMiddleware(RetryMiddleware):
     def process_response(self, request: Request, response: Response, spider: Any = None) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self.retry_request(request, response_status_message(response.status))
         return response if retry is None else self._later(retry, self.delay(retry.meta["retry_times"], response))
 
     def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> Request | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         return None if retry is None else self._later(retry, self.delay(retry.meta["retry_times"]))
+
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The next attempt, or None once RETRY_TIMES are used up: Scrapy's public
+        get_retry_request, with the request's own limits where its meta sets them."""
+        return get_retry_request(
+            request, reason=reason, spider=self.crawler.spider,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust))
 
     def _later(self, retry: Request, wait: float) -> Request:
         if wait <= 0:
@@ -129,15 +139,11 @@ class CrawlDelayMiddleware:
         return None
 
     def _apply(self, request: Request, delay: float) -> None:
-        downloader = self.crawler.engine.downloader
-        key = downloader.get_slot_key(request)
+        key = self.crawler.engine.downloader.get_slot_key(request)
         if self.applied.get(key) == delay:
             return
         self.applied[key] = delay
-        # A slot made later takes these; one that exists already is changed in place.
-        downloader.per_slot_settings[key] = downloader.per_slot_settings.get(key, {}) | {"delay": delay, "jitter": 0}
-        if slot := downloader.slots.get(key):
-            slot.delay, slot.jitter = max(slot.delay, delay), 0
+        hold_host_delay(self.crawler, request, delay)
         if throttle := self.crawler.get_extension(AutoThrottle):
             throttle.mindelay = max(throttle.mindelay, delay)
         logger.info("robots.txt asks for a Crawl-delay of %.1f s: waiting at least that long between requests to %s",

@@ -18,7 +18,7 @@ class Command(ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give exactly one spider name, e.g. `scrapy crawl field_reports`")
         assert self.crawler_process
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         spargs = opts.spargs
         if problem := preflight(crawler.settings, spargs.get("start_url"), spargs.get("sections"), spargs.get("full")):
             self.exitcode, message = problem  # say what is wrong, without a traceback
