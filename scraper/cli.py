@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from analyst.pages import decode_html
+from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def extract(paths: list[str], min_words: int, max_bytes: int, out=sys.stdout) ->
             logger.exception("unexpected error extracting %s", path)
             record = {"file": path, "error": f"{type(exc).__name__}: {exc}"}
         print(json.dumps(record, ensure_ascii=False), file=out, flush=True)
-    return 1 if failed == len(paths) and paths else 0
+    return EXIT_FAILED if failed == len(paths) and paths else EXIT_OK
 
 
 def _iso_date(value: str) -> str:
@@ -112,9 +113,9 @@ def _reclean(args: argparse.Namespace) -> int:
         sections = [s.name for s in parse_sections(args.sections)] if args.sections else None
     except ValueError as exc:
         print(f"reclean: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if (settings := _settings(args)) is None:
-        return 2
+        return EXIT_USAGE
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     return run_reclean(settings, Path(args.db or settings.get("SQLITE_PATH")), sections, args.since, args.dry_run,
                        args.workers)
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         from scraper.doctor import run_doctor
 
         if (settings := _settings(args)) is None:
-            return 2
+            return EXIT_USAGE
         return run_doctor(settings, args.start_url, args.sections)
     if args.command == "reclean":
         return _reclean(args)
@@ -180,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "extract":
         if (settings := _settings(args)) is None:
-            return 2
+            return EXIT_USAGE
         return extract(args.files, settings.getint("CACI_MIN_BODY_WORDS"), settings.getint("DOWNLOAD_MAXSIZE"))
     from scraper.demo import run_demo
 

@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import stats as stat
-from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, EXIT_FAILED, EXIT_USAGE, exit_status, summary
+from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from scraper.lock import LockedError, crawl_lock, lock_path
+from scraper.monitor import exit_status, summary
 from scraper.preflight import check_settings, preflight
 
 logger = logging.getLogger(__name__)

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from sample import SITE as SAMPLE_SITE
 from sample.server import SiteServer
+from scraper.exits import EXIT_OK, EXIT_USAGE
 
 
 def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
     if not (site / "routes.json").exists():
         print(f"demo: the sample site is not at {site} (the installed package is incomplete)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     db_path = db_path if db_path.is_absolute() else Path.cwd() / db_path
     with SiteServer(site) as server:
         start = f"{server.url}/publications/field-reports.html"
@@ -41,4 +42,4 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
     for failure in failures:
         print(f"  {failure['reason']:40s} {failure['url']}")
     print(f"demo: browse them with:  .venv/bin/python -m scraper serve {db_path}")
-    return 0
+    return EXIT_OK

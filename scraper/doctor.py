@@ -21,8 +21,8 @@ from analyst.model import ListingEntry
 from analyst.pages import parse_listing
 from analyst.sections import parse_sections
 from analyst.urls import CrawlScope
+from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from scraper.extensions import describe_failure, is_unreachable
-from scraper.monitor import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 
 MAX_REQUESTS = 10
 FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "word_count", "extraction")

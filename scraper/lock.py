@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
-
 
 class LockedError(RuntimeError):
     """Another crawl holds the lock; the message says which process."""

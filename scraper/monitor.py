@@ -16,10 +16,10 @@ from pipelines import stats as stat
 from pipelines.drift import crawl_drift
 from pipelines.storage import stop_on_storage_fault
 from scraper import settings as defaults
+from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 logger = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_DATABASE = 0, 1, 2, 3, 4
 
 
 @dataclass(frozen=True)

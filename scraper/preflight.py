@@ -10,7 +10,7 @@ from typing import Any
 
 import db as store
 from scraper import settings as defaults
-from scraper.monitor import EXIT_DATABASE, EXIT_USAGE
+from scraper.exits import EXIT_DATABASE, EXIT_USAGE
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from analyst.model import DRIFT_PREFIX, PageFailure, Report
 from db.warc import DamagedRecord
 from pipelines.workers import cleaning_pool, reclean_page, start_method
 from scraper.archive import warc_folder
-from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, EXIT_USAGE
+from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
+from scraper.lock import LockedError, crawl_lock, lock_path
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def run_reclean(settings: Any, db_path: Path, sections: list[str] | None = None,
     print(f"reclean: {pages} archived pages in {seconds:.1f} s ({pages / max(seconds, 1e-9):.0f} pages/s, "
           f"{workers} workers), {verb}: " + ", ".join(f"{counts[o]} {o}" for o in OUTCOMES)
           + f"; {unarchived} without an archived page (fetch failures, or stored before the archive)")
-    return 1 if counts["damaged"] else 0
+    return EXIT_FAILED if counts["damaged"] else EXIT_OK
 
 
 __all__ = ["OUTCOMES", "reclean", "reclean_page", "run_reclean"]

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 import db as store
 from sample.server import SiteServer
-from scraper.lock import EXIT_LOCKED
+from scraper.exits import EXIT_LOCKED
 from tests.conftest import SITE, run_cron
 from tests.fixtures.make_site import Spec, paragraph, write_archive
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from sample.server import SiteServer
-from scraper.lock import EXIT_LOCKED
+from scraper.exits import EXIT_LOCKED
 from tests.conftest import ROOT, SITE, _env, _test_settings, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scraper.monitor import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, judge
+from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
+from scraper.monitor import judge
 
 HEALTHY = {"downloader/response_count": 40, "caci/listing_pages": 5, "caci/listing_items": 20,
            "caci/item_pages": 20, "cleaning/k2": 20, "sqlite/inserted": 20}

@@ -8,8 +8,9 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
 
-from scraper.lock import EXIT_LOCKED, LockedError, crawl_lock, lock_path
-from scraper.monitor import EXIT_DATABASE, exit_status, summary
+from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED
+from scraper.lock import LockedError, crawl_lock, lock_path
+from scraper.monitor import exit_status, summary
 from scraper.preflight import preflight
 
 
@@ -38,7 +39,7 @@ class Command(ScrapyCrawl):
             print(f"caci-field-reports: cannot take the crawl lock: {exc}", file=sys.stderr)
             return
         if self.crawler_process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = EXIT_FAILED
             return
         code, message = exit_status(crawler)
         # Every run's last line says what it stored; a failure's reason then follows it.

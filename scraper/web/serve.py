@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from markupsafe import escape
 
-from scraper.monitor import EXIT_USAGE
+from scraper.exits import EXIT_OK, EXIT_USAGE
 
 HERE = Path(__file__).resolve().parent
 METADATA = HERE / "metadata.yml"
@@ -125,4 +125,4 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
         # Otherwise Datasette opens the database read-only and the crawl can keep writing (WAL).
         cli.main(args=serve_args(db_path, metadata_path, port, host, inspect_file, public), prog_name="datasette",
                  standalone_mode=False)
-    return 0
+    return EXIT_OK
