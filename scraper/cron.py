@@ -10,11 +10,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pipelines import stats as stat
-from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
-from scraper.lock import LockedError, crawl_lock, lock_path
-from scraper.monitor import exit_status, summary
-from scraper.preflight import check_settings, preflight
+from scraper.exits import EXIT_DATABASE, EXIT_USAGE
+from scraper.preflight import check_settings
+from scraper.run import run_locked
 
 logger = logging.getLogger(__name__)
 
@@ -64,30 +62,34 @@ def run_cron(full: bool = False, start_url: str | None = None,
     except OSError as exc:  # no log to write the reason to: the one line says it
         print(f"caci-field-reports: cannot write the log {log_path}: {exc}", file=sys.stderr)
         return EXIT_DATABASE
+    spargs: dict[str, Any] = {"full": "1" if full else "0"}
+    if start_url:
+        spargs["start_url"] = start_url
+    if sections is not None:  # an empty one is refused, not taken for the default
+        spargs["sections"] = sections
     try:
-        if problem := preflight(settings, start_url, sections, full):
-            return _refuse(*problem)
-        try:
-            with crawl_lock(lock_path(settings)):
-                return _crawl(settings, jobdir, full, start_url, spider, sections)
-        except LockedError as exc:
-            return _refuse(EXIT_LOCKED, str(exc))
-        except OSError as exc:
-            return _refuse(EXIT_DATABASE, f"cannot take the crawl lock: {exc}")
+        end = run_locked(settings, spargs, lambda: _crawl(settings, jobdir, spider, spargs))
+        if end.finished:
+            # Nothing is left to resume, and a kept dupefilter would only get in the next run's way.
+            shutil.rmtree(jobdir, ignore_errors=True)
+        if end.ran:
+            logger.info("Crawl summary: %s", end.lines[0])  # in the log: a healthy run prints nothing
+        if end.code:
+            return _refuse(end.code, end.lines[-1], ran=end.ran)
+        return end.code
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
 
 
-def _refuse(code: int, message: str) -> int:
+def _refuse(code: int, message: str, ran: bool = False) -> int:
     """One line on stderr (cron mails it), the same reason in the log; the exit code."""
-    logger.error("Not crawling: %s", message)
+    logger.error(message if ran else f"Not crawling: {message}")
     print(f"caci-field-reports: {message}", file=sys.stderr)
     return code
 
 
-def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spider: str,
-           sections: str | None) -> int:
+def _crawl(settings: Any, jobdir: Path, spider: str, spargs: dict[str, Any]) -> tuple[Any, Any]:
     from scrapy.crawler import CrawlerProcess
 
     if jobdir.exists():
@@ -96,28 +98,6 @@ def _crawl(settings: Any, jobdir: Path, full: bool, start_url: str | None, spide
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # our rotating file only
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(spider)
-    kwargs: dict[str, Any] = {"full": "1" if full else "0"}
-    if start_url:
-        kwargs["start_url"] = start_url
-    if sections:
-        kwargs["sections"] = sections
-    try:
-        process.crawl(crawler, **kwargs)
-        process.start()
-    except Exception:  # noqa: BLE001 - an unattended run must say what broke and exit non-zero
-        logger.exception("The crawl could not run")
-        return EXIT_FAILED
-    if process.bootstrap_failed:
-        print("caci-field-reports: the crawl could not start (see the log)", file=sys.stderr)
-        return EXIT_FAILED
-    code, message = exit_status(crawler)
-    logger.info("Crawl summary: %s", summary(crawler))  # in the log; a healthy run prints nothing (cron mails it)
-    if crawler.stats.get_value("finish_reason") == "finished":
-        # Nothing is left to resume, and a kept dupefilter would only get in the next run's way.
-        shutil.rmtree(jobdir, ignore_errors=True)
-    if message:
-        logger.error(message)
-        print(f"caci-field-reports: {message}", file=sys.stderr)
-    else:
-        logger.info("Crawl finished: %s", crawler.stats.get_value(stat.OUTCOME))
-    return code
+    process.crawl(crawler, **spargs)
+    process.start()
+    return process, crawler

@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("Scrapy components", ("scraper", "scraper.settings", "scraper.spiders", "scraper.middlewares",
                            "scraper.extensions", "scraper.monitor", "scraper.drift", "scraper.gctune", "scraper.state",
                            "scraper.lock", "scraper.cache", "scraper.archive", "scraper.commands", "scraper.preflight",
-                           "scraper.progress")),
+                           "scraper.progress", "scraper.compat", "scraper.exits", "scraper.run")),
     ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo", "scraper.reclean",
                                     "scraper.doctor", "scraper.web")),
 ]
