@@ -17,7 +17,6 @@ SITE_UNREACHABLE = "caci/site_unreachable"
 START_FAILED = "caci/start_failed"
 OUTCOME = "caci/outcome"  # the verdict's reason, set at close
 DRIFT = "caci/drift"  # what the early drift stop found
-CRAWL_ID = "caci/crawl_id"  # this run's row in `crawls`
 STORAGE_FAILED = "caci/storage_failed"  # why the database could not be written any more
 
 

@@ -14,6 +14,7 @@ from scrapy.utils.defer import deferred_from_coro
 import db as store
 from analyst.model import DRIFT_PREFIX, PageFailure, Report
 from pipelines import stats as stat
+from pipelines.crawlrun import CrawlRun
 from pipelines.drift import crawl_drift
 from pipelines.writer import (
     Writes,
@@ -53,7 +54,8 @@ class SQLitePipeline:
         # Opened here in any case: a database that cannot be used stops the crawl before it
         # starts, and the schema is migrated before the writer process connects.
         self.db = store.open_db(self.path)
-        self.writes = Writes.for_crawl(self.crawler, handed_over=lambda: close_database(str(self.path)))
+        self.writes = Writes.for_crawl(self.crawler, CrawlRun.of(self.crawler).writer,
+                                       handed_over=lambda: close_database(str(self.path)))
         logger.info("Storing reports in %s%s", self.path.resolve(),
                     f" (from a writer process after {self.writes.after} writes)" if self.writes.wanted else "")
 
@@ -92,7 +94,7 @@ class SQLitePipeline:
     @property
     def failed(self) -> bool:
         """Whether storage stopped the crawl (then nothing more is written)."""
-        return bool(self.stats.get_value(stat.STORAGE_FAILED))
+        return CrawlRun.of(self.crawler).storage_failure is not None
 
     async def process_item(self, item: Any) -> Any:
         if self.failed:
@@ -136,9 +138,9 @@ def stop_on_storage_fault(crawler: Any, path: Path) -> Iterator[None]:
 
 def stop_for_storage(crawler: Any, path: Path, exc: BaseException) -> None:
     """Writing is impossible (disk full, read-only, I/O error): say so once and stop the crawl."""
-    if crawler.stats.get_value(stat.STORAGE_FAILED):
-        return
     reason = f"{path}: {exc}"
-    crawler.stats.set_value(stat.STORAGE_FAILED, reason)
+    if not CrawlRun.of(crawler).fail_storage(reason):
+        return
+    crawler.stats.set_value(stat.STORAGE_FAILED, reason)  # for the record and the verdict
     logger.error("Cannot write to storage, stopping the crawl: %s", reason)
     deferred_from_coro(crawler.engine.close_spider_async(reason="storage_failed"))

@@ -65,25 +65,28 @@ def close_database(db_path: str) -> None:
         found.close()
 
 
-# One writer process per crawl, shared by the archive middleware and the storage pipeline: the
-# first to open starts it, the last to close stops it, whichever order Scrapy closes them in.
-_shared: dict[int, list[Any]] = {}
+class SharedWriter:
+    """One writer process per crawl, shared by the archive middleware and the storage pipeline
+    (the crawl's CrawlRun holds it): the first to acquire it starts it, the last to release it
+    stops it, whichever order Scrapy closes them in."""
 
+    def __init__(self) -> None:
+        self.process: WorkerProcess | None = None
+        self.users = 0
 
-def acquire(owner: Any) -> WorkerProcess:
-    entry = _shared.setdefault(id(owner), [WorkerProcess(die_with_parent, "caci-writer"), 0])
-    entry[1] += 1
-    return entry[0]
+    def acquire(self) -> WorkerProcess:
+        if self.process is None:
+            self.process = WorkerProcess(die_with_parent, "caci-writer")
+        self.users += 1
+        return self.process
 
-
-def release(owner: Any) -> None:
-    entry = _shared.get(id(owner))
-    if entry is None:
-        return
-    entry[1] -= 1
-    if entry[1] <= 0:
-        del _shared[id(owner)]
-        entry[0].close()
+    def release(self) -> None:
+        if self.process is None:
+            return
+        self.users -= 1
+        if self.users <= 0:
+            self.process.close()
+            self.process, self.users = None, 0
 
 
 # Writes a component makes before it starts the writer process: more than a cron run on the real
@@ -98,9 +101,9 @@ class Writes:
     (a cron run's few pages) never starts a writer: a process costs more to start than its writes
     would. `handed_over` runs here when the writer takes over (the component's own state for it)."""
 
-    def __init__(self, owner: Any, in_process_only: bool = False, after: int = 0,
+    def __init__(self, shared: SharedWriter, in_process_only: bool = False, after: int = 0,
                  handed_over: Any = None) -> None:
-        self.owner = owner
+        self.shared = shared
         self.wanted = not in_process_only
         self.after = after
         self.handed_over = handed_over
@@ -110,7 +113,7 @@ class Writes:
         self._advance()
 
     @classmethod
-    def for_crawl(cls, crawler: Any, handed_over: Any = None) -> Writes:
+    def for_crawl(cls, crawler: Any, shared: SharedWriter, handed_over: Any = None) -> Writes:
         """A component's Writes as the crawl's settings say: SQLITE_WRITER_PROCESS ("auto": where
         there is a core to spare for it) and SQLITE_WRITER_AFTER."""
         settings = crawler.settings
@@ -118,7 +121,7 @@ class Writes:
             wanted = (os.cpu_count() or 1) > 1
         else:
             wanted = settings.getbool("SQLITE_WRITER_PROCESS")
-        return cls(crawler, in_process_only=not wanted, after=settings.getint("SQLITE_WRITER_AFTER"),
+        return cls(shared, in_process_only=not wanted, after=settings.getint("SQLITE_WRITER_AFTER"),
                    handed_over=handed_over)
 
     @property
@@ -129,7 +132,7 @@ class Writes:
         if not self.wanted or self.worker is not None:
             return
         if self.standby is None and self.writes >= min(START_AFTER, self.after):
-            self.standby = acquire(self.owner)
+            self.standby = self.shared.acquire()
             self.standby.start_soon()
         if self.standby is not None and self.writes >= self.after:
             self.worker = self.standby
@@ -158,4 +161,4 @@ class Writes:
         self.worker = None
         if self.standby is not None:
             self.standby = None
-            release(self.owner)
+            self.shared.release()

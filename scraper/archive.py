@@ -27,6 +27,7 @@ from scrapy.http import Response
 import db as store
 from db.archive import FetchedPage
 from pipelines import stats as stat
+from pipelines.crawlrun import CrawlRun
 from pipelines.storage import stop_on_storage_fault
 from pipelines.writer import (
     Writes,
@@ -90,7 +91,8 @@ class WarcArchiveMiddleware:
         if self.crawler.settings.getbool("SQLITE_ENABLED"):
             self.db_path = str(self.crawler.settings.get("SQLITE_PATH"))
         # Handed over, the series goes on in the writer's next file; this process's is closed.
-        self.writes = Writes.for_crawl(self.crawler, handed_over=lambda: close_series(self.series))
+        self.writes = Writes.for_crawl(self.crawler, CrawlRun.of(self.crawler).writer,
+                                       handed_over=lambda: close_series(self.series))
 
     async def spider_closed(self, spider: Any) -> None:
         if self.writes is not None:
@@ -108,7 +110,7 @@ class WarcArchiveMiddleware:
             url=response.url, status=response.status, headers=_headers(response.headers), body=response.body,
             request_url=request.url, method=request.method, request_headers=_headers(request.headers),
             request_body=request.body, fetched_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
-            crawl_id=self.crawler.stats.get_value(stat.CRAWL_ID))
+            crawl_id=CrawlRun.of(self.crawler).crawl_id)
         # A full or read-only disk stops the crawl, as for the database, rather than let pages go
         # on unarchived.
         with stop_on_storage_fault(self.crawler, self.folder):

@@ -13,6 +13,7 @@ from scrapy.exceptions import NotConfigured
 
 import db as store
 from pipelines import stats as stat
+from pipelines.crawlrun import CrawlRun
 from pipelines.drift import crawl_drift
 from pipelines.storage import stop_on_storage_fault
 from scraper import settings as defaults
@@ -111,7 +112,7 @@ class CrawlMonitor:
             database = store.open_db(self.db_path)
             try:
                 self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
-                self.crawler.stats.set_value(stat.CRAWL_ID, self.crawl_id)
+                CrawlRun.of(self.crawler).crawl_id = self.crawl_id
             finally:
                 database.close()
 

@@ -67,6 +67,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "scraper.extensions.QuietNetworkErrors": 0,
+    "pipelines.crawlrun.CrawlRun": 10,  # what the crawl's components share: made before them
     "scraper.state.CrawlStateExtension": 100,
     "scraper.monitor.CrawlMonitor": 500,
     "scraper.drift.DriftGuard": 510,

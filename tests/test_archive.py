@@ -187,3 +187,15 @@ async def test_each_database_has_its_own_warc_folder_and_an_older_archive_keeps_
     assert demo and {p.name for p in (tmp_path / "demo-warc").iterdir()} == demo
     assert {p.name for p in (tmp_path / "warc").iterdir()} == old and len(old) == 2  # both runs there
     assert not (tmp_path / "old-warc").exists()
+
+
+@pytest_twisted.ensureDeferred
+async def test_captures_carry_their_crawl_and_the_components_share_one_run(tmp_path):
+    """The crawl id comes from the run the crawl's components share (it was read back from a stats
+    key): every capture names the crawl that made it."""
+    db_path = tmp_path / "caci.db"
+    with SiteServer(SITE) as server:
+        assert finished(await crawl(f"{server.url}/publications/field-reports.html", db_path))
+    [run] = Database(db_path).query("select id from crawls")
+    ids = {c["crawl_id"] for c in Database(db_path).query("select crawl_id from captures")}
+    assert ids == {run["id"]}
