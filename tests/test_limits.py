@@ -15,8 +15,9 @@ def test_a_budget_refills_at_its_rate_up_to_its_burst():
     assert budget.wait("a", 0.0) == pytest.approx(4.0, abs=0.01)  # 200 ms at 50 ms/s
     assert budget.wait("a", 4.1) == 0
     assert budget.wait("b", 0.0) == 0  # another visitor is not held by the first
-    budget.charge("a", 4.1, 1)
-    assert budget._balance("a", 1000.0) == 1000  # saved up to the burst, no more
+    # Idle for long, then a 1.5 s request: saved up to the burst (1 s) and no more, so 0.5 s in debt.
+    budget.charge("a", 1000.0, 1500)
+    assert budget.wait("a", 1000.0) == pytest.approx(10.0, abs=0.01)
 
 
 @pytest.mark.parametrize("client, headers, expected", [
