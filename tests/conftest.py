@@ -87,6 +87,19 @@ def checkout_untouched():
     assert not changed, f"the tests wrote into the checkout: {changed[:10]}"
 
 
+@pytest.fixture(params=["foreign", "empty"])
+def not_ours(request, tmp_path) -> Path:
+    """tmp_path/other.db, a file this project did not make: another program's database, or 0 bytes."""
+    from sqlite_utils import Database
+
+    path = tmp_path / "other.db"
+    if request.param == "foreign":
+        Database(path)["notes"].insert({"id": 1}, pk="id")
+    else:
+        path.write_bytes(b"")
+    return path
+
+
 @pytest.fixture
 def site_server():
     """The fixture site served on 127.0.0.1 (a fresh request log per test)."""

@@ -205,15 +205,10 @@ def test_an_empty_listing_page_fails_the_command_with_one_line(archive, tmp_path
     assert "next run walks the whole listing again" in last
 
 
-@pytest.mark.parametrize("content", ["foreign", "empty"])
-def test_a_database_that_is_not_ours_is_never_taken_over(tmp_path, content):
+def test_a_database_that_is_not_ours_is_never_taken_over(tmp_path, not_ours):
     """`scrapy crawl -s SQLITE_PATH=other.db` on another program's database, or on a 0-byte file:
     one line, exit 4, the file as it was (no table added, no WAL beside it)."""
-    path = tmp_path / "other.db"
-    if content == "foreign":
-        Database(path)["notes"].insert({"id": 1}, pk="id")
-    else:
-        path.write_bytes(b"")
+    path = not_ours
     before = path.read_bytes()
     result = run_crawl("http://127.0.0.1:9/publications/field-reports.html", path)
     assert result.returncode == 4, result.stderr[-2000:]

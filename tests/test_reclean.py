@@ -281,13 +281,8 @@ def test_a_bit_flipped_record_s_warning_is_one_short_line(archived):
     assert len(warning) < 500 and warning.isprintable(), warning[:3000]
 
 
-@pytest.mark.parametrize("content", ["foreign", "empty"])
-def test_reclean_never_takes_over_a_database_that_is_not_ours(tmp_path, content):
-    path = tmp_path / "other.db"
-    if content == "foreign":
-        Database(path)["notes"].insert({"id": 1}, pk="id")
-    else:
-        path.write_bytes(b"")
+def test_reclean_never_takes_over_a_database_that_is_not_ours(tmp_path, not_ours):
+    path = not_ours
     before = path.read_bytes()
     result = reclean(path)
     assert result.returncode == 4, result.stderr[-2000:]
