@@ -29,7 +29,8 @@ def read_limited(path: str, limit: int) -> bytes:
     as the crawl would refuse the response, without memory growing. Only a regular file: opening a
     FIFO would wait for a writer for ever, and a device may never end."""
     if Path(path).exists() and not Path(path).is_file():
-        raise NotARegularFile("a folder" if Path(path).is_dir() else "not a regular file (a FIFO, a device or a socket)")
+        kind = "a folder" if Path(path).is_dir() else "not a regular file (a FIFO, a device or a socket)"
+        raise NotARegularFile(kind)
     with open(path, "rb") as f:
         data = f.read(limit + 1)
     if len(data) > limit:
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                            help="a Scrapy or project setting, as with `scrapy crawl -s`")
     p_demo = sub.add_parser("demo", help="serve the sample site locally and crawl it into a demo database")
     p_demo.add_argument("--db", default="data/demo.db", help="demo database path (default: %(default)s)")
+    p_demo.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+                        help="a Scrapy or project setting for the demo's crawl, as with `scrapy crawl -s`")
     p_cron = sub.add_parser("cron", help="one locked, logged crawl for cron (incremental unless --full)")
     p_cron.add_argument("--full", action="store_true", help="re-walk the whole listing, re-fetch every report")
     p_cron.add_argument("--start-url", help="listing URL to start from (default: CACI_START_URL)")
@@ -153,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     p_serve = sub.add_parser("serve", help="browse the database in Datasette (read-only)")
     p_serve.add_argument("db", nargs="?", help="database (default: SQLITE_PATH, data/caci.db)")
     p_serve.add_argument("--port", type=int, default=8001)
+    p_serve.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+                         help="a project setting (SQLITE_PATH: the database when none is named)")
     p_serve.add_argument("--host", default="127.0.0.1")
     p_serve.add_argument("--immutable", action="store_true",
                          help="a finished copy nothing writes to: served immutable, counted once (faster)")
@@ -161,11 +166,12 @@ def main(argv: list[str] | None = None) -> int:
                               "pages, search, feeds and the canned queries stay")
     args = parser.parse_args(argv)
     if args.command == "serve":
-        from scraper.cron import project_settings
         from scraper.web.serve import run_serve
 
-        db_path = Path(args.db or project_settings({}).get("SQLITE_PATH"))
-        return run_serve(db_path, args.port, args.host, args.immutable, args.public)
+        if (settings := _settings(args)) is None:
+            return EXIT_USAGE
+        return run_serve(Path(args.db or settings.get("SQLITE_PATH")), args.port, args.host, args.immutable,
+                         args.public)
     if args.command == "doctor":
         from scraper.doctor import run_doctor
 
@@ -185,5 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         return extract(args.files, settings.getint("CACI_MIN_BODY_WORDS"), settings.getint("DOWNLOAD_MAXSIZE"))
     from scraper.demo import run_demo
 
-    return run_demo(Path(args.db))
+    if _settings(args) is None:  # checked here, before the sample site is served
+        return EXIT_USAGE
+    return run_demo(Path(args.db), overrides=args.set)
 

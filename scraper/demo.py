@@ -12,7 +12,9 @@ from sample.server import SiteServer
 from scraper.exits import EXIT_OK, EXIT_USAGE
 
 
-def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
+def run_demo(db_path: Path, site: Path = SAMPLE_SITE, overrides: list[tuple[str, str]] | None = None) -> int:
+    """Serve the sample site, crawl it into `db_path` (with the command's `-s` `overrides` after the
+    demo's own), say what was stored."""
     if not (site / "routes.json").exists():
         print(f"demo: the sample site is not at {site} (the installed package is incomplete)", file=sys.stderr)
         return EXIT_USAGE
@@ -25,7 +27,8 @@ def run_demo(db_path: Path, site: Path = SAMPLE_SITE) -> int:
              "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
              # A local site needs no revalidation cache, and the demo writes only beside its database.
              "-s", "HTTPCACHE_ENABLED=0",
-             "-s", "LOG_LEVEL=WARNING"],
+             "-s", "LOG_LEVEL=WARNING",
+             *(arg for name, value in overrides or [] for arg in ("-s", f"{name}={value}"))],
             # The project's settings by name, wherever the demo runs (no scrapy.cfg needed).
             env=os.environ | {"SCRAPY_SETTINGS_MODULE": "scraper.settings"},
         )

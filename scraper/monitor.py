@@ -16,7 +16,6 @@ from pipelines import stats as stat
 from pipelines.crawlrun import CrawlRun
 from pipelines.drift import crawl_drift
 from pipelines.storage import stop_on_storage_fault
-from scraper import settings as defaults
 from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 
 logger = logging.getLogger(__name__)
@@ -57,8 +56,7 @@ class Verdict:
 MIN_PAGES_FOR_RATE = 10
 
 
-def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float = defaults.CACI_MAX_FAILURE_RATE,
-          drift_generic_rate: float = defaults.CACI_DRIFT_GENERIC_RATE) -> Verdict:
+def judge(stats: dict[str, Any], close_reason: str, max_failure_rate: float, drift_generic_rate: float) -> Verdict:
     """What a finished crawl's stats say about it. Pure: the same stats give the same verdict."""
     if unreachable := stats.get(stat.SITE_UNREACHABLE):
         return Verdict(False, f"site unreachable: {unreachable}", EXIT_UNREACHABLE)
@@ -166,13 +164,17 @@ class CrawlMonitor:
             database.close()
 
 
-def exit_status(crawler: Any) -> tuple[int, str | None]:
-    """The exit code of a finished crawl and the one line that explains a failure."""
+def verdict_of(crawler: Any) -> Verdict:
+    """The verdict on a finished crawl, by its settings' limits."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     settings = crawler.settings
-    verdict = judge(stats, stats.get("finish_reason", "finished"),
-                    settings.getfloat("CACI_MAX_FAILURE_RATE"),
-                    settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+    return judge(stats, stats.get("finish_reason", "finished"), settings.getfloat("CACI_MAX_FAILURE_RATE"),
+                 settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+
+
+def exit_status(crawler: Any) -> tuple[int, str | None]:
+    """The exit code of a finished crawl and the one line that explains a failure."""
+    verdict = verdict_of(crawler)
     return verdict.exit_code, verdict.message
 
 
@@ -193,8 +195,7 @@ def summary(crawler: Any) -> str:
     """The run's last line, success included: outcome, reports, failures, the walk, time, database."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     settings = crawler.settings
-    verdict = judge(stats, stats.get("finish_reason", "finished"),
-                    settings.getfloat("CACI_MAX_FAILURE_RATE"), settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
+    verdict = verdict_of(crawler)
     spider = getattr(crawler, "spider", None)
     complete = CrawlMonitor._listing_complete(spider, stats, stats.get("finish_reason", "finished"))
     database = Path(settings.get("SQLITE_PATH")).resolve() if settings.getbool("SQLITE_ENABLED") else "none"

@@ -6,6 +6,8 @@ import pytest
 
 from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE
 from scraper.monitor import judge
+from scraper.settings import CACI_DRIFT_GENERIC_RATE as DRIFT
+from scraper.settings import CACI_MAX_FAILURE_RATE as RATE
 
 HEALTHY = {"downloader/response_count": 40, "caci/listing_pages": 5, "caci/listing_items": 20,
            "caci/item_pages": 20, "cleaning/k2": 20, "sqlite/inserted": 20}
@@ -27,26 +29,26 @@ HEALTHY = {"downloader/response_count": 40, "caci/listing_pages": 5, "caci/listi
     ({"caci/item_pages": 2, "sqlite/failures": 3}, "finished", EXIT_OK),  # too few pages to judge a rate
 ])
 def test_judge(change, reason, code):
-    verdict = judge(HEALTHY | change, "finished")
+    verdict = judge(HEALTHY | change, "finished", RATE, DRIFT)
     assert (verdict.reason, verdict.exit_code, verdict.ok) == (reason, code, code == EXIT_OK)
 
 
 def test_a_shutdown_is_a_failed_run_with_its_reason():
-    verdict = judge(HEALTHY, "shutdown")
+    verdict = judge(HEALTHY, "shutdown", RATE, DRIFT)
     assert (verdict.ok, verdict.reason, verdict.message) == (False, "shutdown", "the crawl failed: shutdown")
 
 
 def test_messages_say_what_failed():
-    assert judge({"caci/site_unreachable": "u: refused"}, "finished").message == \
+    assert judge({"caci/site_unreachable": "u: refused"}, "finished", RATE, DRIFT).message == \
         "the site cannot be reached, nothing was crawled: u: refused"
-    assert judge(HEALTHY | {"caci/start_failed": "u: HTTP 404"}, "finished").message == \
+    assert judge(HEALTHY | {"caci/start_failed": "u: HTTP 404"}, "finished", RATE, DRIFT).message == \
         "the start page could not be fetched: u: HTTP 404"
-    assert judge(HEALTHY, "finished").message is None
+    assert judge(HEALTHY, "finished", RATE, DRIFT).message is None
 
 
 def test_drift_closes_with_its_reason_and_says_what_to_do():
     """The early stop closes the crawl as "site_drift"; the verdict names the drift, not the close."""
-    verdict = judge(HEALTHY | {"caci/drift": "5 of 5 item pages had no K2 item markup"}, "site_drift")
+    verdict = judge(HEALTHY | {"caci/drift": "5 of 5 item pages had no K2 item markup"}, "site_drift", RATE, DRIFT)
     assert (verdict.ok, verdict.exit_code) == (False, EXIT_FAILED)
     assert verdict.reason == "site drift: 5 of 5 item pages had no K2 item markup"
     assert verdict.message.startswith("the crawl failed: site drift: 5 of 5 item pages had no K2 item markup;")
@@ -55,5 +57,5 @@ def test_drift_closes_with_its_reason_and_says_what_to_do():
 
 def test_thresholds_are_settings():
     stats = HEALTHY | {"sqlite/failures": 5}
-    assert judge(stats, "finished", max_failure_rate=0.5).ok
-    assert not judge(stats, "finished", max_failure_rate=0.1).ok
+    assert judge(stats, "finished", 0.5, DRIFT).ok
+    assert not judge(stats, "finished", 0.1, DRIFT).ok

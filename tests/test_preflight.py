@@ -97,3 +97,18 @@ def test_a_warc_folder_that_cannot_be_is_a_storage_error_before_any_request(site
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("caci-field-reports: the WARC folder ") and "is a file" in last
     assert site_server.paths() == [] and _created(tmp_path / "data") == ["caci-warc"]
+
+
+@pytest.mark.parametrize("command", [["demo"], ["serve"], ["extract", "x.html"]])
+def test_every_command_takes_and_checks_settings(tmp_path, command):
+    """`-s` is every command's: a bad value is refused the same way, before anything is done."""
+    result = run_cli(*command, "-s", "CACI_MAX_ATTEMPTS=abc")
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "setting CACI_MAX_ATTEMPTS='abc' is not a whole number" in result.stderr.strip().splitlines()[-1]
+
+
+def test_the_demo_passes_its_settings_to_its_crawl(tmp_path):
+    db_path = tmp_path / "demo.db"
+    result = run_cli("demo", "--db", str(db_path), "-s", "CACI_WARC_ENABLED=False")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert db_path.is_file() and not (tmp_path / "demo-warc").exists()
