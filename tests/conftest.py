@@ -156,8 +156,10 @@ def run_async(coroutine):
 
 def _test_settings_dict(db_path: Path, retries: int) -> dict:
     """What every test crawl sets: its own database and cache, politeness delays off."""
+    # Cleaning workers at normal priority: the suite runs four test files at once on two cores, and
+    # an idle-priority cleaner (the crawl's default) waited behind the other tests' processes.
     return {"SQLITE_PATH": str(db_path), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
-            "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05,
+            "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05, "CACI_CLEANING_IDLE": 0,
             "HTTPCACHE_DIR": str(db_path.parent / "httpcache")}
 
 
