@@ -79,7 +79,9 @@ def test_two_cron_runs_at_once_one_crawls_one_exits_with_the_lock_code(archive, 
     the first run's 12 reports away. The check now asks SQLite (db/connection.py)."""
     site, _ = archive
     db_path = tmp_path / "data" / "c.db"
-    with SiteServer(site, delay=0.1) as server:
+    # Slow enough pages that the first run is still crawling when the second has started Python,
+    # even with the suite's other workers on the same two cores.
+    with SiteServer(site, delay=0.5) as server:
         first = run_cron(db_path, server.url + LISTING, wait=False)
         deadline = time.monotonic() + 30
         while not server.requests and time.monotonic() < deadline:
