@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m
 def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):
     """Issue 15: two `scrapy crawl` runs on one database both ran and counted every failure twice."""
     db_path = tmp_path / "caci.db"
-    with SiteServer(SITE, delay=0.2) as server:
+    with SiteServer(SITE, delay=0.5) as server:  # still crawling when the second has started Python
         start = f"{server.url}/publications/field-reports.html"
         first = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
                                   *_test_settings(db_path, retries=1)], cwd=ROOT, env=_env(),
