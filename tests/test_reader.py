@@ -111,6 +111,39 @@ def test_feeds_of_new_reports_and_of_a_saved_search(ds, expected_crawl):
     assert search.find(f"{ATOM}title").text == "A search as a feed: cotton"
 
 
+@pytest.mark.parametrize("path", ["new_reports.atom", "search_feed.atom?q=cotton"])
+def test_feed_readers_read_the_report_s_own_date_and_both_its_pages(ds, path):
+    """feedparser, as feed readers parse: no error; an entry's published date is the report's own
+    (a 2003 report is not dated today), its updated date when the archive stored it, and it links
+    to the original and to the archive's page of it."""
+    import feedparser
+
+    parsed = feedparser.parse(get(ds, f"/{DB}/{path}").text)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    columns = "&".join(f"_col={c}" for c in ("url", "published", "first_seen"))
+    stored = {r["url"]: r for r in rows(ds, f"/{DB}/reports.json?_shape=objects&_size=max&{columns}")}
+    assert parsed.entries
+    for entry in parsed.entries:
+        report = stored[entry.id]
+        assert entry.published == f"{report['published']}T00:00:00Z"
+        assert entry.updated == report["first_seen"]
+        links = {link.rel: link.href for link in entry.links}
+        assert links["alternate"] == report["url"]
+        assert links["related"] == f"http://localhost/{DB}/reports/{report['id']}"
+
+
+@pytest.mark.parametrize("page, feed", [("/", f"/{DB}/new_reports.atom"),
+                                        (f"/{DB}/search?q=cotton", f"/{DB}/search_feed.atom?q=cotton")])
+def test_pages_with_a_feed_declare_it(ds, page, feed):
+    """Pasting the archive's address, or a search's, into a feed reader finds the feed."""
+    import re
+
+    found = re.findall(r'<link rel="alternate" type="application/atom\+xml" title="[^"]+" href="([^"]+)">',
+                       get(ds, page).text)
+    assert found == [feed]
+    assert get(ds, feed.replace("&amp;", "&")).headers["content-type"].startswith("application/atom+xml")
+
+
 @pytest.mark.parametrize("query", ["", "?q=", "?q=zzzqqqxxx", "?q=%22"])
 def test_a_saved_search_with_no_match_yet_is_an_empty_feed(ds, query):
     """A search saved before any report matches it is a feed with no entry, not a server error."""
@@ -163,3 +196,31 @@ def test_related_reports_by_informative_words_then_by_all(tmp_path):
     assert cotton.count("<li>") == 6 and cotton.count("cotton report") == 6
     common = related(41)
     assert common.count("<li>") == 6 and "None found" not in common
+
+
+@pytest.mark.parametrize("chart", ["term-by-year", "tags-over-time"])
+def test_chart_lines_count_a_year_without_a_report_as_zero(crawled_db, tmp_path, chart):
+    """Every year from the first to the last is on the line, a year with no report as 0 (the line
+    joined 2005 to 2007 as if 2006 had some), and counts are whole numbers on the axis."""
+    import sqlite3
+
+    from scraper.web.plugin import fts_query
+    from scraper.web.serve import datasette_metadata
+
+    spec = datasette_metadata(DB)["plugins"]["datasette-dashboards"]["archive"]["charts"][chart]
+    # Whole numbers: a tick between two counts (1.5) has no label.
+    assert spec["display"]["encoding"]["y"]["axis"]["labelExpr"] == "datum.value % 1 ? '' : format(datum.value, 'd')"
+    import shutil
+
+    db_path = tmp_path / "gap.db"
+    shutil.copy(crawled_db, db_path)
+    conn = sqlite3.connect(db_path)
+    conn.create_function("caci_search", 1, fts_query)
+    first, last = conn.execute("select min(year), max(year) from reports").fetchone()
+    gap = (first + last) // 2
+    for table in ("digest_items", "report_urls", "report_versions"):
+        conn.execute(f"delete from {table} where report_id in (select id from reports where year = ?)", [gap])
+    conn.execute("delete from reports where year = ?", [gap])  # the full-text index follows (triggers)
+    found = conn.execute(spec["query"], {"term": "the"}).fetchall()
+    assert {row[0] for row in found} == set(range(first, last + 1))
+    assert [row[-1] for row in found if row[0] == gap] and all(row[-1] == 0 for row in found if row[0] == gap)

@@ -25,8 +25,10 @@ def _updated(value: Any) -> str:
     return f"{text}T00:00:00Z" if len(text) == 10 else text
 
 
-def atom(rows: list[Any], feed_id: str, title: str) -> str:
-    """The rows as an Atom feed document."""
+def atom(rows: list[Any], feed_id: str, title: str, archive_page: Any = None) -> str:
+    """The rows as an Atom feed document. An entry's <published> is the report's own date, its
+    <updated> when the archive stored it; it links to the original (alternate) and, with
+    `archive_page(id)`, to the archive's page of it (related)."""
     ET.register_namespace("", NS)
     feed = ET.Element(f"{{{NS}}}feed")
     entries = [dict(row) for row in rows]
@@ -40,8 +42,12 @@ def atom(rows: list[Any], feed_id: str, title: str) -> str:
         ET.SubElement(entry, f"{{{NS}}}id").text = str(row["atom_id"])  # the report's URL: permanent
         ET.SubElement(entry, f"{{{NS}}}title").text = str(row["atom_title"])
         ET.SubElement(entry, f"{{{NS}}}updated").text = _updated(row["atom_updated"])
+        if row.get("atom_published"):
+            ET.SubElement(entry, f"{{{NS}}}published").text = _updated(row["atom_published"])
         if row.get("atom_link"):
-            ET.SubElement(entry, f"{{{NS}}}link", href=str(row["atom_link"]))
+            ET.SubElement(entry, f"{{{NS}}}link", rel="alternate", href=str(row["atom_link"]))
+        if archive_page is not None and row.get("atom_archive_id") is not None:
+            ET.SubElement(entry, f"{{{NS}}}link", rel="related", href=archive_page(row["atom_archive_id"]))
         if row.get("atom_author_name"):
             author = ET.SubElement(entry, f"{{{NS}}}author")
             ET.SubElement(author, f"{{{NS}}}name").text = str(row["atom_author_name"])

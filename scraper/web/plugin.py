@@ -161,7 +161,13 @@ def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
         title = (datasette.metadata("queries", database=database) or {}).get(query_name, {}).get("title")
         words = request.args.get("q")
         title = f"{title or query_name or database}{f': {words}' if words else ''}"
-        return Response(feeds.atom(rows, request.url, title), content_type="application/atom+xml; charset=utf-8")
+        base = f"{request.scheme}://{request.host}"
+
+        def archive_page(report_id: Any) -> str:
+            return base + datasette.urls.row(database, "reports", str(report_id))
+
+        return Response(feeds.atom(rows, request.url, title, archive_page),
+                        content_type="application/atom+xml; charset=utf-8")
 
     return [renderer("bib"), renderer("ris"),
             {"extension": "atom", "render": feed,
