@@ -48,7 +48,7 @@ def open_db(path: str | Path, busy_timeout_ms: int = 30_000) -> Database:
     """
     path = Path(path)
     check_ours(path)
-    db = connect(path, busy_timeout_ms)
+    db = connect(path, busy_timeout_ms, checked=True)
     key = str(path.resolve())
     if key not in _migrated or not db[MIGRATIONS.migrations_table].exists():
         try:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from db.connection import write
+from db.connection import read_only, write
 
 
 def record_capture(db: Database, **fields: Any) -> int:
@@ -72,11 +72,8 @@ def first_warc_file(path: Path) -> str | None:
     if not path.is_file() or not path.stat().st_size:
         return None
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
+        with read_only(path) as conn:
             row = conn.execute("select warc_file from captures order by id limit 1").fetchone()
-        finally:
-            conn.close()
     except sqlite3.DatabaseError:
         return None
     return row[0] if row else None

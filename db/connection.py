@@ -89,16 +89,23 @@ class FileSchema:
     migrated_here: bool
 
 
-def _read_schema(path: Path, immutable: bool = False) -> FileSchema:
+@contextlib.contextmanager
+def read_only(path: Path, immutable: bool = False) -> Iterator[sqlite3.Connection]:
+    """A connection that cannot write (`immutable`: nor lock, for a file on read-only storage)."""
     mode = "immutable=1" if immutable else "mode=ro"
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True)
     try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _read_schema(path: Path, immutable: bool = False) -> FileSchema:
+    with read_only(path, immutable) as conn:
         tables = frozenset(row[0] for row in conn.execute("select name from sqlite_master where type = 'table'"))
         ours = "_sqlite_migrations" in tables and conn.execute(
             "select 1 from _sqlite_migrations where migration_set = ? limit 1", [MIGRATION_SET]).fetchone() is not None
         return FileSchema(tables, ours)
-    finally:
-        conn.close()
 
 
 def check_database(path: str | Path) -> FileSchema | None:
@@ -133,9 +140,11 @@ def check_database(path: str | Path) -> FileSchema | None:
         raise DatabaseError(f"cannot open {path}: {exc}") from exc  # read-only folder, permissions
 
 
-def connect(path: Path, busy_timeout_ms: int) -> Database:
-    """The database at `path` (created with its folder), in WAL mode; not SQLite: DatabaseError."""
-    check_database(path)
+def connect(path: Path, busy_timeout_ms: int, checked: bool = False) -> Database:
+    """The database at `path` (created with its folder), in WAL mode; not SQLite: DatabaseError.
+    `checked`: the caller has just checked the file (open_db, with check_ours)."""
+    if not checked:
+        check_database(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = Database(path)

@@ -92,7 +92,6 @@ class CrawlMonitor:
         self.max_failure_rate = settings.getfloat("CACI_MAX_FAILURE_RATE")
         self.drift_generic_rate = settings.getfloat("CACI_DRIFT_GENERIC_RATE")
         self.db_path = Path(settings.get("SQLITE_PATH")) if settings.getbool("SQLITE_ENABLED") else None
-        self.crawl_id: int | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> CrawlMonitor:
@@ -109,8 +108,7 @@ class CrawlMonitor:
         with stop_on_storage_fault(self.crawler, self.db_path):
             database = store.open_db(self.db_path)
             try:
-                self.crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
-                CrawlRun.of(self.crawler).crawl_id = self.crawl_id
+                CrawlRun.of(self.crawler).crawl_id = store.start_crawl(database, getattr(spider, "mode", "full"))
             finally:
                 database.close()
 
@@ -127,7 +125,7 @@ class CrawlMonitor:
         self.crawler.stats.set_value(stat.OUTCOME, verdict.reason)
         if not verdict.ok:
             logger.error("Crawl failed: %s", verdict.reason)
-        if self.crawl_id is None:
+        if CrawlRun.of(self.crawler).crawl_id is None:
             return
         try:
             self._record(spider, stats, verdict, reason)
@@ -141,7 +139,7 @@ class CrawlMonitor:
         database = store.open_db(self.db_path)
         try:
             store.finish_crawl(
-                database, self.crawl_id,
+                database, CrawlRun.of(self.crawler).crawl_id,
                 finished_at=datetime.now(UTC).replace(microsecond=0).isoformat(),
                 close_reason=verdict.reason,
                 outcome="ok" if verdict.ok else "failed",
@@ -172,17 +170,11 @@ def verdict_of(crawler: Any) -> Verdict:
                  settings.getfloat("CACI_DRIFT_GENERIC_RATE"))
 
 
-def exit_status(crawler: Any) -> tuple[int, str | None]:
-    """The exit code of a finished crawl and the one line that explains a failure."""
-    verdict = verdict_of(crawler)
-    return verdict.exit_code, verdict.message
-
-
 def walk_said(stats: dict[str, Any], complete: bool) -> str:
     """How the listing walk ended, in words: complete, stopped where the archive is known, or not."""
     stops = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
              if key.startswith(stat.incremental_stop(""))}
-    if stats.get(stat.LISTING_EMPTY) or stats.get(stat.LISTING_FAILED) or not complete:
+    if not complete:
         return "listing walk incomplete (the next run walks it all)"
     if stops:
         where = ", ".join(f"{section} at page {stats.get(stat.listing_position(section), '?').replace('/', ' of ')}"
@@ -191,11 +183,10 @@ def walk_said(stats: dict[str, Any], complete: bool) -> str:
     return "listing walk complete"
 
 
-def summary(crawler: Any) -> str:
+def summary(crawler: Any, verdict: Verdict) -> str:
     """The run's last line, success included: outcome, reports, failures, the walk, time, database."""
     stats = crawler.stats.get_stats() if crawler.stats else {}
     settings = crawler.settings
-    verdict = verdict_of(crawler)
     spider = getattr(crawler, "spider", None)
     complete = CrawlMonitor._listing_complete(spider, stats, stats.get("finish_reason", "finished"))
     database = Path(settings.get("SQLITE_PATH")).resolve() if settings.getbool("SQLITE_ENABLED") else "none"

@@ -15,8 +15,7 @@ from scraper.exits import EXIT_DATABASE, EXIT_USAGE
 logger = logging.getLogger(__name__)
 
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
-# Settings whose default is a word for "decide for me" and otherwise a number or a flag.
-AUTO = "auto"
+AUTO = "auto"  # a default that means "decide for me"
 
 
 def parse_flag(value: str | bool | None, name: str = "full") -> bool:
@@ -35,6 +34,12 @@ def _typed_defaults() -> dict[str, type]:
             if name.isupper() and type(value) in (bool, int, float)}
 
 
+# What a value must be, in words, by the type of its setting's default.
+WORDS = {int: "a whole number", float: "a number", bool: "true or false"}
+# Settings whose default is AUTO, and what they take otherwise.
+AUTO_OR = {"SQLITE_WRITER_PROCESS": bool, "CACI_CLEANING_WORKERS": int}
+
+
 def check_settings(settings: Any) -> str | None:
     """The first setting whose value its reader would refuse (or that is negative), named."""
     getters = {bool: settings.getbool, int: settings.getint, float: settings.getfloat}
@@ -43,16 +48,16 @@ def check_settings(settings: Any) -> str | None:
         try:
             value = getters[kind](name)
         except (TypeError, ValueError):
-            return f"setting {name}={raw!r} is not {'a whole number' if kind is int else 'a number' if kind is float else 'true or false'}"
+            return f"setting {name}={raw!r} is not {WORDS[kind]}"
         if kind is not bool and value < 0:
             return f"setting {name}={raw!r} must not be negative"
-    for name in ("SQLITE_WRITER_PROCESS", "CACI_CLEANING_WORKERS"):
+    for name, kind in AUTO_OR.items():
         raw = settings.get(name)
         if str(raw).strip().lower() != AUTO:
             try:
-                settings.getint(name) if name == "CACI_CLEANING_WORKERS" else settings.getbool(name)
+                getters[kind](name)
             except (TypeError, ValueError):
-                return f"setting {name}={raw!r} is not {AUTO!r} or {'a whole number' if name == 'CACI_CLEANING_WORKERS' else 'true or false'}"
+                return f"setting {name}={raw!r} is not {AUTO!r} or {WORDS[kind]}"
     return None
 
 

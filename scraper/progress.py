@@ -98,7 +98,8 @@ class CrawlProgress:
 
     def line(self) -> str:
         stats = self.crawler.stats.get_stats()
-        places = "; ".join(f"{section} listing {self.where(section)}" for section in self.positions) or "no listing page counted yet"
+        places = "; ".join(f"{section} listing {self.where(section)}" for section in self.positions)
+        places = places or "no listing page counted yet"
         stored = stats.get(stat.stored("inserted"), 0) + stats.get(stat.stored("updated"), 0)
         text = f"Progress: {places}; {stored} reports stored so far ({stored_counts(stats)})"
         if guess := estimate(stats, self.positions, time.monotonic() - self.started):

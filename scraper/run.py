@@ -10,7 +10,7 @@ from typing import Any
 
 from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED
 from scraper.lock import LockedError, crawl_lock, lock_path
-from scraper.monitor import exit_status, summary
+from scraper.monitor import summary, verdict_of
 from scraper.preflight import preflight
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,8 @@ def run_locked(settings: Any, spargs: dict[str, Any], crawl: Callable[[], tuple[
     crawler; it runs only when the checks pass and the lock is held (two crawls of one database
     would both write)."""
     if problem := preflight(settings, spargs.get("start_url"), spargs.get("sections"), spargs.get("full")):
-        return RunEnd(*problem[:1], [problem[1]])
+        code, message = problem
+        return RunEnd(code, [message])
     try:
         with crawl_lock(lock_path(settings)):
             process, crawler = crawl()
@@ -42,7 +43,8 @@ def run_locked(settings: Any, spargs: dict[str, Any], crawl: Callable[[], tuple[
         return RunEnd(EXIT_FAILED, [f"the crawl could not run: {type(exc).__name__}: {exc}"])
     if process.bootstrap_failed:
         return RunEnd(EXIT_FAILED, ["the crawl could not start (see the log)"])
-    code, message = exit_status(crawler)
+    verdict = verdict_of(crawler)
     # Every run's summary says what it stored; a failure's reason then follows it.
-    return RunEnd(code, [summary(crawler), *([message] if message else [])], ran=True,
+    lines = [summary(crawler, verdict), *([verdict.message] if verdict.message else [])]
+    return RunEnd(verdict.exit_code, lines, ran=True,
                   finished=crawler.stats.get_value("finish_reason") == "finished")

@@ -36,7 +36,7 @@ class ListingPage:
 # What Joomla's pagination says of the page ("Page 2 of 12": JLIB_HTML_PAGE_CURRENT_OF_TOTAL,
 # K2 2.6/2.9 print it bare in div.k2Pagination, Joomla 3 in p.counter) and its last page's link.
 _COUNTER = re.compile(r"\bPage\s+(\d+)\s+of\s+(\d+)\b")
-_END = "End"
+_END, _NEXT = "End", "Next"  # the pager links' titles (Joomla's JLIB_HTML_END, JNEXT)
 
 
 # One entry per item in K2's category view (category_item.php, category_item_links.php: leading,
@@ -90,7 +90,7 @@ def _position(block: Element | None, pager: list[Element], base: str, url: str) 
         return int(counter[1]), int(counter[2])
     here = _offset(url)
     links = {(link.get("title") or visible_text(link)).strip(): join_url(base, link.get("href")) for link in pager}
-    end, after = links.get(_END), links.get("Next")
+    end, after = links.get(_END), links.get(_NEXT)
     offsets = [_offset(u) if u else None for u in (end, after)]
     if here is None or None in offsets or offsets[1] <= here:
         return None

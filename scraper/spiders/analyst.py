@@ -83,8 +83,8 @@ class AnalystSpider(scrapy.Spider):
         spider.walked: set[str] = set()  # sections whose listing walk is done
         spider.progress = None
         spider.requested: set[str] = set()
-        # Every listing page each section's pagination has shown: a page that shows none of its
-        # own (an empty page of a server hiccup) is stepped over with what earlier pages showed.
+        # Every listing page each section's pagination has shown (an incremental walk's), for a
+        # page that shows none of its own (an empty page of a server hiccup).
         spider.pager_seen: dict[str, set[str]] = {slug: set() for slug in spider.sections}
         # Empty listing pages in a row, per section (None until the section's walk has listed a
         # report: a first page that lists none is a broken or redesigned site, not a hiccup).
@@ -174,7 +174,6 @@ class AnalystSpider(scrapy.Spider):
             self.empty_in_a_row[section] = 0
         elif not self._step_over_empty(response.url, section):
             return
-        self.pager_seen[section] |= pages
         if self.full:
             for url in sorted(pages):
                 if request := self._listing_request(url, section):
@@ -191,7 +190,11 @@ class AnalystSpider(scrapy.Spider):
             self._walk_done(section)
             return
         here = _offset(response.url)
-        later = sorted((u for u in self.pager_seen[section] if _offset(u) > here), key=_offset)
+        self.pager_seen[section] |= pages
+        # The next page as this page's pager shows it; a page that shows no pager (an empty one)
+        # is stepped over with what earlier pages showed.
+        later = [u for u in pages if _offset(u) > here] or [u for u in self.pager_seen[section] if _offset(u) > here]
+        later.sort(key=_offset)
         if not later:
             self._walk_done(section)  # the end of the listing
         elif request := self._listing_request(later[0], section):

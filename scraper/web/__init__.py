@@ -12,5 +12,5 @@ from scraper.web.plugin import (
     startup,
 )
 
-__all__ = ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer", "render_cell",
-           "replace_escape_fts", "startup"]
+__all__ = ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer",
+           "render_cell", "replace_escape_fts", "startup"]
