@@ -48,6 +48,7 @@ class Report:
     category: str | None = None
     hits: int | None = None
     tags: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # what it is about (analyst.countries), common names
     word_count: int = 0
     extraction: str = "k2"  # k2 | generic (trafilatura on a page without K2 item markup)
     fetched_at: str = ""

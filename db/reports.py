@@ -14,8 +14,8 @@ from db.schema import DERIVED_COLUMNS, JSON_COLUMNS, TABLES
 
 # Columns compared to tell an updated report from an unchanged one; hits and fetched_at move on
 # every visit and are refreshed without counting as a change.
-CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "body", "body_html",
-                   "author_bio", "extraction")
+CONTENT_COLUMNS = ("title", "published", "author", "authors", "category", "tags", "countries", "body",
+                   "body_html", "author_bio", "extraction")
 
 
 def _row(report: dict[str, Any]) -> dict[str, Any]:

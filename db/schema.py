@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 # Report fields kept elsewhere than in their column of `reports`.
 NOT_COLUMNS = ("digest_items",)  # rows of digest_items
-JSON_COLUMNS = ("authors", "tags")  # lists, stored as JSON text
+JSON_COLUMNS = ("authors", "tags", "countries")  # lists, stored as JSON text
 # Columns of `reports` that are not Report fields: the row id and what storage derives.
 DERIVED_COLUMNS: dict[str, type] = {"id": int, "title_key": str, "year": int, "first_seen": str, "categories": str}
 
@@ -111,6 +111,9 @@ M004_TABLES: dict[str, dict[str, Any]] = {
         "pk": "id", "not_null": ["length", "offset", "url", "warc_file"]},
     "reports": {"columns": {"capture_id": int}, "pk": "id"},
 }
+M007_TABLES: dict[str, dict[str, Any]] = {
+    "reports": {"columns": {"countries": str}, "pk": "id"},
+}
 
 
 def _tables_and_columns(db: Database, tables: dict[str, dict[str, Any]]) -> None:
@@ -172,6 +175,13 @@ def m006_sections_index(db: Database) -> None:
     the few distinct `categories` arrays are counted from it instead of every row's JSON parsed
     (10 → 0.8 ms at 3,000 reports)."""
     db["reports"].create_index(["categories", "year"], if_not_exists=True, index_name="reports_categories_year")
+
+
+@MIGRATIONS()
+def m007_countries(db: Database) -> None:
+    """The countries a report is about (a JSON list); rows stored before it have none until
+    `reclean` recomputes them from the archived pages."""
+    _tables_and_columns(db, M007_TABLES)
 
 
 def migrate(db: Database, wait: float = 30.0) -> list[str]:

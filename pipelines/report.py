@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from analyst.countries import countries_of, lead_of
 from analyst.model import ListingEntry, Report
 from analyst.text import Byline, title_key, word_count
 from analyst.urls import item_id
@@ -59,12 +60,15 @@ def now() -> str:
 
 def finish(url: str, dates: tuple[str, str], body: str, min_words: int, issue_date: str | None,
             **fields: Any) -> Report:
-    """The Report, with what every extraction fills the same way; too short a body is refused."""
+    """The Report, with what every extraction fills the same way (dates, words, countries); too
+    short a body is refused."""
     if not title_key(fields.get("title")):
         raise CleaningError(f"no title: {fields.get('title')!r} has no word to deduplicate on")
     count = word_count(body)
     if count < min_words:
         raise CleaningError(f"no article text: {count} words of body (fewer than {min_words})")
     published, date_source = dates
+    # From the cleaned title, lead and tags only: the page around the article is gone by now.
+    countries = countries_of(fields["title"], lead_of(body), fields.get("tags") or [])
     return Report(url=url, item_id=item_id(url), published=published, date_source=date_source,
-                  issue_date=issue_date, body=body, word_count=count, **fields)
+                  issue_date=issue_date, body=body, word_count=count, countries=countries, **fields)

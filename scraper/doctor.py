@@ -25,7 +25,7 @@ from scraper.exits import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, EXIT_USAGE
 from scraper.extensions import describe_failure, is_unreachable
 
 MAX_REQUESTS = 10
-FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "word_count", "extraction")
+FIELDS = ("title", "published", "date_source", "author", "category", "hits", "tags", "countries", "word_count", "extraction")
 
 
 @dataclass

@@ -41,6 +41,12 @@ def test_extract_reads_the_canonical_url_of_a_saved_page():
     assert line["item_id"] == int(page["url"].split("/item/")[1].split("-")[0])
 
 
+def test_extract_gives_the_countries_a_report_is_about():
+    # The real article's page names six more countries around it; its title and lead name one.
+    [line] = [json.loads(x) for x in run("extract", str(fixture_path("real/seed-8001.html"))).stdout.splitlines()]
+    assert line["countries"] == ["Kazakhstan"]
+
+
 def test_demo_crawls_the_sample_site_into_a_database(tmp_path):
     db_path = tmp_path / "demo.db"
     result = run("demo", "--db", str(db_path))

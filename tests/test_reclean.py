@@ -19,7 +19,7 @@ from tests.conftest import ROOT, SITE, _env, crawl, crawl_here
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
-CONTENT = "url, title, published, author, authors, category, tags, body, body_html, author_bio, extraction, capture_id"
+CONTENT = "url, title, published, author, authors, category, tags, countries, body, body_html, author_bio, extraction, capture_id"
 
 
 def _crawl_into(folder: Path, **settings: object) -> Path:
@@ -100,6 +100,22 @@ def test_reports_an_older_cleaner_left_are_updated_and_their_versions_kept(archi
     versions = [v for v in version_rows(archived) if v not in earlier]
     assert [v["url"] for v in versions] == stale
     assert all(v["body"].endswith("Share this article.") for v in versions)
+
+
+def test_an_archive_from_before_countries_gains_them_without_a_crawl(archived):
+    """The upgrade path: a database stored before reports had countries (no column, m007 not
+    applied) gets the column from the migration and every report's countries from reclean."""
+    before = rows(archived)
+    assert all(r["countries"] not in (None, "[]") for r in before.values() if "Kazakhstan" in r["tags"])
+    db = Database(archived)
+    db.execute("alter table reports drop column countries")
+    db.execute("delete from _sqlite_migrations where name = 'm007_countries'")
+    db.conn.commit()
+    db.close()
+    result = reclean(archived, offline=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{len(before)} changed" in summary(result)
+    assert rows(archived) == before  # every report's countries as the crawl stored them
 
 
 def test_a_dry_run_counts_the_changes_and_writes_nothing(archived):
