@@ -22,7 +22,29 @@ TAGS = """select tags.value as tag, count(*) as reports from reports, json_each(
           group by tags.value order by reports desc, tag limit 40"""
 AUTHORS = """select authors.value as author, count(*) as reports from reports, json_each(reports.authors) as authors
              group by authors.value order by reports desc, author limit 40"""
+COUNTRIES = """select countries.value as country, count(*) as reports
+               from reports, json_each(reports.countries) as countries
+               group by countries.value order by reports desc, country"""
 TOTAL = "select count(*) as reports, min(published) as first, max(published) as last from reports"
+
+# A country's page: its reports per year, and who writes most on it.
+COUNTRY_YEARS = """select reports.year, count(*) as reports from reports, json_each(reports.countries) as countries
+                   where countries.value = :name group by reports.year order by reports.year"""
+COUNTRY_AUTHORS = """select authors.value as author, count(*) as reports
+                     from reports, json_each(reports.countries) as countries, json_each(reports.authors) as authors
+                     where countries.value = :name
+                     group by authors.value order by reports desc, author limit 10"""
+
+# The operator's view: the last run, the last successful one, and what is still failing.
+_RUN = """select id, started_at, finished_at, mode, outcome, close_reason, reports_new, reports_updated,
+                 failures, listing_complete from crawls"""
+LAST_RUN = _RUN + " order by id desc limit 1"
+LAST_SUCCESS = _RUN + " where outcome = 'ok' order by id desc limit 1"
+RECENT_RUNS = _RUN + " order by id desc limit 20"
+# Pages still failing, by reason, drift first (the most common reasons; `failures` has them all).
+OPEN_FAILURES = """select reason, count(*) as pages, max(last_seen) as latest, min(url) as example
+                   from failures group by reason
+                   order by reason not like 'drift: %', pages desc, reason limit 8"""
 
 # Related reports: among the 100 reports closest by full-text similarity of the title's words
 # (FTS5's rank, bm25), those sharing the most tags first, then the closest; all in SQLite, no model,

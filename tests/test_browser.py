@@ -126,7 +126,7 @@ def test_chart_page_draws_the_charts(chromium, server, tmp_path, shots):
     dom = browse(chromium, f"{server}/-/dashboards/archive?term=cotton", tmp_path, shot)
     # each chart's element, up to the next one's, holds the drawing
     drawn = {part.split('"')[0] for part in dom.split('id="chart-')[1:] if "<svg" in part or "<canvas" in part}
-    assert drawn >= {"reports-per-year", "term-by-year", "tags-over-time"}
+    assert drawn >= {"reports-per-year", "countries-by-year", "term-by-year", "tags-over-time"}
     assert shot.stat().st_size > 10_000
 
 
@@ -149,6 +149,7 @@ def hostile_server(crawled_db, tmp_path_factory):
         "title": f"Cotton {PAYLOAD}", "published": "2012-05-01", "category": "Field Reports",
         "body": f"Cotton harvest {PAYLOAD} first.\n\nCotton second {PAYLOAD}.", "body_html": "<p>x</p>",
         "authors": [f"Mallory {PAYLOAD}"], "author": f"Mallory {PAYLOAD}", "tags": [f"Uzbekistan{PAYLOAD}"],
+        "countries": ["Uzbekistan"],
         "author_bio": f"Bio {PAYLOAD}", "hits": 10**9,  # the most read: on the home page
     })
     report_id = next(database.query("select id from reports where item_id = 1"))["id"]
@@ -159,7 +160,9 @@ def hostile_server(crawled_db, tmp_path_factory):
 
 AUTHOR = "Mallory " + PAYLOAD
 PAGES = {  # page kind: (path, what must be on it)
-    "home": ("/", ["Search the reports", "Reports per year", "Most read", "Countries and topics"]),
+    "home": ("/", ["Search the reports", "Reports per year", "Most read", "Countries", "Crawls: last run"]),
+    "crawls": ("/crawl/-/crawls", ["Last successful run", "Open warnings", "Recent runs"]),
+    "country": ("/crawl/country?name=Uzbekistan", ["Who writes most on it", "Reports per year", "Cotton"]),
     "search": ("/crawl/search?q=cotton&section=Field+Reports", ["<mark>cotton</mark>", 'name="year_from"']),
     "report": ("/crawl/reports/{id}", ["Related reports", "Cite this report", "BibTeX", "Original:"]),
     "real report": ("/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP", ["SAAKASHVILI"]),
@@ -178,7 +181,7 @@ def test_every_kind_of_page_shows_its_content_runs_no_report_script_and_logs_no_
     for text in wanted:
         assert text in dom, (kind, text)
     assert "<title>PWNED</title>" not in dom and not re.search(r"<body[^>]*data-pwned", dom), kind
-    assert "&lt;script&gt;document.title" in dom or kind in ("real report", "charts"), kind  # shown, as text
+    assert "&lt;script&gt;document.title" in dom or kind in ("real report", "charts", "crawls"), kind  # shown, as text
     assert not console, (kind, console)
 
 
@@ -205,3 +208,25 @@ def test_the_most_prolific_author_s_page(chromium, server, tmp_path, shots):
     author = home.split("<h2>Authors</h2>")[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
     page = browse(chromium, server + author, tmp_path, shots / "author.png")
     assert "caci-author-name" in page and page.count('<h2 class="caci-year">') >= 2
+
+
+def test_the_most_written_about_country_s_page(chromium, server, tmp_path, shots):
+    home = browse(chromium, f"{server}/", tmp_path)
+    country = home.split("<h2>Countries</h2>")[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
+    page = browse(chromium, server + country, tmp_path, shots / "country.png", height=1100)
+    assert "caci-country-name" in page and page.count('<h2 class="caci-year">') >= 2
+    assert "Who writes most on it" in page
+
+
+def test_the_country_by_year_heat_map(chromium, server, tmp_path, shots):
+    shot = shots / "heatmap.png"
+    dom = browse(chromium, f"{server}/-/dashboards/archive/countries-by-year", tmp_path, shot, height=700)
+    assert "<svg" in dom or "<canvas" in dom
+    assert shot.stat().st_size > 10_000
+
+
+def test_the_crawls_view(chromium, server, tmp_path, shots):
+    shot = shots / "crawls.png"
+    dom = browse(chromium, f"{server}/crawl/-/crawls", tmp_path, shot, height=700)
+    assert "Last successful run" in dom and "page failing" in dom
+    assert shot.stat().st_size > 10_000

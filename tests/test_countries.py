@@ -7,7 +7,13 @@ import re
 
 import pytest
 
-from analyst.countries import codes_in, countries_of, country_code, country_name, lead_of
+from analyst.countries import (
+    codes_in,
+    countries_of,
+    country_code,
+    country_name,
+    lead_of,
+)
 from pipelines.extract import clean_page
 from tests.conftest import MIN_WORDS, fixture_html
 

@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
+from analyst.countries import countries_of, lead_of
+from scraper.web.reader import crawl_warnings
 from tests.conftest import run_async
 from tests.test_serve import CSS, DB, datasette, get, rows
 
@@ -18,6 +20,12 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture(scope="module")
 def ds(crawled_db):
     return datasette(crawled_db)
+
+
+def expected_countries(expected_crawl) -> Counter:
+    """Reports per country in the crawled sample site, from its pages' titles, leads and tags."""
+    return Counter(c for r in expected_crawl["reports"]
+                   for c in countries_of(r["title"], lead_of(r["body"]), r["tags"]))
 
 
 def report_id(ds, title: str) -> int:
@@ -111,7 +119,8 @@ def test_feeds_of_new_reports_and_of_a_saved_search(ds, expected_crawl):
     assert search.find(f"{ATOM}title").text == "A search as a feed: cotton"
 
 
-@pytest.mark.parametrize("path", ["new_reports.atom", "search_feed.atom?q=cotton"])
+@pytest.mark.parametrize("path", ["new_reports.atom", "search_feed.atom?q=cotton", "country.atom?name=Kazakhstan",
+                                  "author.atom?name=Marat%20Yermukanov"])
 def test_feed_readers_read_the_report_s_own_date_and_both_its_pages(ds, path):
     """feedparser, as feed readers parse: no error; an entry's published date is the report's own
     (a 2003 report is not dated today), its updated date when the archive stored it, and it links
@@ -133,7 +142,10 @@ def test_feed_readers_read_the_report_s_own_date_and_both_its_pages(ds, path):
 
 
 @pytest.mark.parametrize("page, feed", [("/", f"/{DB}/new_reports.atom"),
-                                        (f"/{DB}/search?q=cotton", f"/{DB}/search_feed.atom?q=cotton")])
+                                        (f"/{DB}/search?q=cotton", f"/{DB}/search_feed.atom?q=cotton"),
+                                        (f"/{DB}/country?name=Kazakhstan", f"/{DB}/country.atom?name=Kazakhstan"),
+                                        (f"/{DB}/author?name=Marat+Yermukanov",
+                                         f"/{DB}/author.atom?name=Marat%20Yermukanov")])
 def test_pages_with_a_feed_declare_it(ds, page, feed):
     """Pasting the archive's address, or a search's, into a feed reader finds the feed."""
     import re
@@ -153,7 +165,7 @@ def test_a_saved_search_with_no_match_yet_is_an_empty_feed(ds, query):
     assert feed.find(f"{ATOM}updated").text and feed.findall(f"{ATOM}entry") == []
 
 
-@pytest.mark.parametrize("chart", ["reports-per-year", "term-by-year", "tags-over-time"])
+@pytest.mark.parametrize("chart", ["reports-per-year", "countries-by-year", "term-by-year", "tags-over-time"])
 def test_dashboard_charts_are_served(ds, chart):
     html = get(ds, f"/-/dashboards/archive/{chart}?term=cotton").text
     assert "vega" in html
@@ -198,7 +210,7 @@ def test_related_reports_by_informative_words_then_by_all(tmp_path):
     assert common.count("<li>") == 6 and "None found" not in common
 
 
-@pytest.mark.parametrize("chart", ["term-by-year", "tags-over-time"])
+@pytest.mark.parametrize("chart", ["term-by-year", "tags-over-time", "countries-by-year"])
 def test_chart_lines_count_a_year_without_a_report_as_zero(crawled_db, tmp_path, chart):
     """Every year from the first to the last is on the line, a year with no report as 0 (the line
     joined 2005 to 2007 as if 2006 had some), and counts are whole numbers on the axis."""
@@ -208,8 +220,12 @@ def test_chart_lines_count_a_year_without_a_report_as_zero(crawled_db, tmp_path,
     from scraper.web.serve import datasette_metadata
 
     spec = datasette_metadata(DB)["plugins"]["datasette-dashboards"]["archive"]["charts"][chart]
-    # Whole numbers: a tick between two counts (1.5) has no label.
-    assert spec["display"]["encoding"]["y"]["axis"]["labelExpr"] == "datum.value % 1 ? '' : format(datum.value, 'd')"
+    # Whole numbers: a tick between two counts (1.5) has no label; the heat map's legend says counts.
+    encoding = spec["display"]["encoding"]
+    if chart == "countries-by-year":
+        assert encoding["color"]["legend"]["labelExpr"] == "datum.value % 1 ? '' : format(datum.value, 'd')"
+    else:
+        assert encoding["y"]["axis"]["labelExpr"] == "datum.value % 1 ? '' : format(datum.value, 'd')"
     import shutil
 
     db_path = tmp_path / "gap.db"
@@ -224,3 +240,95 @@ def test_chart_lines_count_a_year_without_a_report_as_zero(crawled_db, tmp_path,
     found = conn.execute(spec["query"], {"term": "the"}).fetchall()
     assert {row[0] for row in found} == set(range(first, last + 1))
     assert [row[-1] for row in found if row[0] == gap] and all(row[-1] == 0 for row in found if row[0] == gap)
+
+
+def test_a_country_page_lists_its_reports_by_year_and_who_writes_on_it(ds, expected_crawl):
+    counts = expected_countries(expected_crawl)
+    name, count = counts.most_common(1)[0]
+    found = rows(ds, f"/{DB}/country.json?name={quote(name)}&_shape=objects")
+    assert len(found) == count
+    assert [r["published"] for r in found] == sorted((r["published"] for r in found), reverse=True)
+    html = get(ds, f"/{DB}/country?name={quote(name)}").text
+    assert '<h1 class="caci-country-name">Kazakhstan <span class="caci-meta">(KZ)</span></h1>' in html
+    assert f"{count} reports about {name}" in html and html.count(f'href="/{DB}/reports/') == count
+    per_year = Counter(r["year"] for r in found)
+    for year, reports in per_year.items():
+        assert f'<tr><th>{year}</th><td><span class="caci-bar"' in html and f"</span> {reports}</td>" in html
+    writers = Counter(a for r in expected_crawl["reports"] for a in r["authors"]
+                      if name in countries_of(r["title"], lead_of(r["body"]), r["tags"]))
+    top, most = writers.most_common(1)[0]
+    assert most >= 2 and f'author?name={quote(top)}">{top}</a> ({most})' in html
+    assert get(ds, f"/{DB}/country?name=Atlantis").text.count("No report about Atlantis") == 1
+
+
+def test_report_pages_link_their_countries_and_the_home_page_lists_them(ds, expected_crawl):
+    report = report_id(ds, "ARMENIA: VILLAGERS PROTEST MINING LICENCE")
+    html = get(ds, f"/{DB}/reports/{report}").text
+    about = html[html.index('<p class="caci-countries">'):].split("</p>")[0]
+    assert f'<a href="/{DB}/country?name=Armenia">Armenia</a>' in about
+    home = get(ds, "/").text
+    for name, count in expected_countries(expected_crawl).items():
+        assert f'country?name={quote(name)}">{name}</a> ({count})' in home
+
+
+def test_search_and_facets_narrow_by_country(ds, expected_crawl):
+    counts = expected_countries(expected_crawl)
+    html = get(ds, f"/{DB}/search?q=the&country=Georgia").text
+    assert '<option selected>Georgia</option>' in html and '<label>Country <select name="country">' in html
+    for name in ("Georgia", "Armenia"):
+        assert len(rows(ds, f"/{DB}/search.json?q=the&country={name}&_shape=objects")) == counts[name]
+    facet = get(ds, f"/{DB}/reports.json?_facet_array=countries&_size=0").json()["facet_results"]["countries"]
+    assert {r["value"]: r["count"] for r in facet["results"]} == dict(counts)
+    assert "_facet_array=countries" in get(ds, f"/{DB}/reports").text  # offered on the table
+
+
+def test_the_home_page_and_the_crawls_page_show_the_crawls(ds):
+    [last] = rows(ds, f"/{DB}/crawls.json?_shape=objects&_sort_desc=id&_size=1")
+    failing = rows(ds, f"/{DB}/failures.json?_shape=objects")
+    reasons = len({f["reason"] for f in failing})
+    home = get(ds, "/").text
+    line = home[home.index('<p class="caci-crawls-line">'):].split("</p>")[0]
+    assert f'last run <a href="/{DB}/crawls/{last["id"]}">#{last["id"]}</a> {last["started_at"]}, ok' in line
+    assert f"<strong>{reasons} warnings</strong>" in line and f'href="/{DB}/-/crawls"' in line
+    page = get(ds, f"/{DB}/-/crawls").text
+    crawls = page[page.index('<section class="caci-crawls"'):].split("</section>")[0]
+    assert crawls.count(f'<a href="/{DB}/crawls/{last["id"]}">#{last["id"]}</a>') == 3  # last, last ok, recent
+    assert f'<td class="n">{last["reports_new"]}</td>' in crawls and f'href="/{DB}/failures"' in crawls
+    assert crawls.count("page failing: ") + crawls.count("pages failing: ") == reasons
+    missing = run_async(ds.client.get("/nothing-here/-/crawls"))
+    assert missing.status_code == 404 and "no archive of that name" in missing.text
+
+
+def test_a_failed_run_and_drift_are_open_warnings(crawled_db, tmp_path):
+    import shutil
+
+    from sqlite_utils import Database
+
+    db_path = tmp_path / f"{DB}.db"
+    shutil.copy(crawled_db, db_path)
+    db = Database(db_path)
+    db["crawls"].insert({"started_at": "2026-12-02T03:00:00+00:00", "mode": "incremental", "outcome": "failed",
+                         "close_reason": "site drift: 9 of 10 item pages had no K2 markup", "listing_complete": 1})
+    db["failures"].insert({"url": "https://example.org/item/1.html", "reason": "drift: no itemBody",
+                           "attempts": 1, "first_seen": "2026-12-02T03:00:05+00:00",
+                           "last_seen": "2026-12-02T03:00:05+00:00"})
+    db.close()
+    page = get(datasette(db_path), f"/{DB}/-/crawls").text
+    warnings = page[page.index('<ul class="caci-warnings">'):].split("</ul>")[0]
+    assert warnings.index("did not succeed: site drift: 9 of 10") < warnings.index("1 page failing: drift: no itemBody")
+    assert "(the site&#39;s markup changed)" in warnings
+    # the last successful run is still the crawl's own
+    assert page.count("<td>ok</td>") == 2 and "<td>failed</td>" in page
+
+
+def test_crawl_warnings_say_what_an_operator_must_look_at():
+    ok = {"id": 7, "started_at": "2026-12-01T03:00:00+00:00", "outcome": "ok", "close_reason": "finished",
+          "listing_complete": 1}
+    assert crawl_warnings(ok, ok, []) == []
+    assert crawl_warnings(None, None, []) == ["No crawl has been recorded in this database."]
+    failed = ok | {"id": 8, "outcome": "failed", "close_reason": "site drift: 9 of 10 pages", "listing_complete": 0}
+    drift = {"reason": "drift: no itemBody", "pages": 9, "latest": "2026-12-02T03:00:00+00:00", "example": "u"}
+    said = crawl_warnings(failed, None, [drift])
+    assert said[0] == "The last run (#8, 2026-12-01T03:00:00+00:00) did not succeed: site drift: 9 of 10 pages."
+    assert "walked the listing only in part" in said[1] and said[2] == "No run has succeeded yet."
+    assert said[3].startswith("9 pages failing: drift: no itemBody (the site's markup changed)")

@@ -7,10 +7,11 @@ from scraper.web.plugin import (
     extra_template_vars,
     prepare_connection,
     register_output_renderer,
+    register_routes,
     render_cell,
     replace_escape_fts,
     startup,
 )
 
 __all__ = ["asgi_wrapper", "extra_css_urls", "extra_template_vars", "prepare_connection", "register_output_renderer",
-           "render_cell", "replace_escape_fts", "startup"]
+           "register_routes", "render_cell", "replace_escape_fts", "startup"]

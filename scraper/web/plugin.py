@@ -133,8 +133,13 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
         if view_name == "index":  # the home page: the archive(s) at a glance, then Datasette's list
             found["caci_homes"] = [await reader.home_vars(datasette, name) for name in datasette.databases
                                    if is_archive(datasette, name)]
-        elif found["caci_archive"] and template == "query.html":  # the search form's sections
-            found["caci_sections"] = [s["section"] for s in await reader.rows(datasette, database, reading.SECTIONS)]
+        elif found["caci_archive"] and template == "query.html":
+            query = request.url_vars.get("table") if request else None
+            if query == "country" and request.args.get("name"):
+                found |= await reader.country_vars(datasette, database, request.args["name"])
+            elif query == "search":  # the search form's sections and countries
+                found["caci_sections"] = [s["section"] for s in await reader.rows(datasette, database, reading.SECTIONS)]
+                found["caci_countries"] = sorted(c["country"] for c in await reader.rows(datasette, database, reading.COUNTRIES))
         elif found["caci_archive"] and view_name == "row" and table == "reports":
             pk = request.url_vars.get("pks") if request else None
             rows = await datasette.get_database(database).execute(
@@ -144,6 +149,19 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
         return found
 
     return template_vars
+
+
+@hookimpl
+def register_routes(datasette: Any) -> list[tuple[str, Any]]:
+    """/<database>/-/crawls: the operator's view of an archive's crawls (linked from the home page)."""
+    async def crawls(request: Any) -> Response:
+        database = request.url_vars["database"]
+        if database not in datasette.databases or not is_archive(datasette, database):
+            return Response.text("Not found: no archive of that name is served here", status=404)
+        context = {"database": database, "caci_crawls": await reader.crawl_vars(datasette, database, recent=True)}
+        return Response.html(await datasette.render_template("caci_crawls.html", context, request=request))
+
+    return [(r"^/(?P<database>[^/]+)/-/crawls$", crawls)]
 
 
 @hookimpl
@@ -159,7 +177,7 @@ def register_output_renderer(datasette: Any) -> list[dict[str, Any]]:
 
     def feed(rows: list[Any], request: Any, query_name: str | None, database: str) -> Response:
         title = (datasette.metadata("queries", database=database) or {}).get(query_name, {}).get("title")
-        words = request.args.get("q")
+        words = request.args.get("q") or request.args.get("name")  # a search's words, an author, a country
         title = f"{title or query_name or database}{f': {words}' if words else ''}"
         base = f"{request.scheme}://{request.host}"
 

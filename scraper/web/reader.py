@@ -9,6 +9,8 @@ from typing import Any
 
 from datasette.utils.asgi import Response
 
+from analyst.countries import country_code
+from analyst.model import DRIFT_PREFIX
 from db import reading
 from scraper.web.cite import authors_of, bibtex, chicago, ris
 
@@ -29,14 +31,60 @@ async def home_vars(datasette: Any, database: str) -> dict[str, Any]:
     """The archive at a glance: counts by section and year, newest and most-read, tags, authors."""
     queries = {"sections": reading.SECTIONS, "years": reading.YEARS, "newest": reading.NEWEST,
                "most_read": reading.MOST_READ, "tags": reading.TAGS, "authors": reading.AUTHORS,
-               "total": reading.TOTAL}
+               "countries": reading.COUNTRIES, "total": reading.TOTAL}
     found = {name: await rows(datasette, database, sql) for name, sql in queries.items()}
     found["total"] = found["total"][0]
+    found["crawls"] = await crawl_vars(datasette, database)
     found["name"] = database
-    peak = max((y["reports"] for y in found["years"]), default=1)
-    for year in found["years"]:
-        year["width"] = round(85 * year["reports"] / peak)  # the count stands beside the longest bar
+    found["years"] = with_bars(found["years"])
     return found
+
+
+def with_bars(years: list[dict]) -> list[dict]:
+    """Per-year counts with each bar's width, in % (the count stands beside the longest bar)."""
+    peak = max((y["reports"] for y in years), default=1)
+    return [y | {"width": round(85 * y["reports"] / peak)} for y in years]
+
+
+async def crawl_vars(datasette: Any, database: str, recent: bool = False) -> dict[str, Any]:
+    """The operator's view: the last run, the last successful one, the open warnings (and with
+    `recent`, the last runs)."""
+    last = await rows(datasette, database, reading.LAST_RUN)
+    success = await rows(datasette, database, reading.LAST_SUCCESS)
+    failing = await rows(datasette, database, reading.OPEN_FAILURES)
+    found = {"last_run": last[0] if last else None, "last_success": success[0] if success else None}
+    found["warnings"] = crawl_warnings(found["last_run"], found["last_success"], failing)
+    if recent:
+        found["recent"] = await rows(datasette, database, reading.RECENT_RUNS)
+    return found
+
+
+def crawl_warnings(last: dict | None, success: dict | None, failing: list[dict]) -> list[str]:
+    """What someone responsible for the cron job should look at: a last run that failed or walked
+    the listing only in part, no successful run at all, pages still failing (drift first; every
+    run retries them)."""
+    warnings = []
+    if last is None:
+        return ["No crawl has been recorded in this database."]
+    if last["outcome"] != "ok":
+        warnings.append(f"The last run (#{last['id']}, {last['started_at']}) did not succeed: "
+                        f"{last['close_reason'] or last['outcome']}.")
+    if last["listing_complete"] == 0:
+        warnings.append(f"The last run (#{last['id']}) walked the listing only in part: the next run walks it all.")
+    if success is None:
+        warnings.append("No run has succeeded yet.")
+    for failure in failing:
+        drift = " (the site's markup changed)" if failure["reason"].startswith(DRIFT_PREFIX) else ""
+        warnings.append(f"{failure['pages']} page{'s' if failure['pages'] != 1 else ''} failing: "
+                        f"{failure['reason']}{drift}; latest {failure['latest']}, e.g. {failure['example']}.")
+    return warnings
+
+
+async def country_vars(datasette: Any, database: str, name: str) -> dict[str, Any]:
+    """A country page's extras: its ISO code, its reports per year, who writes most on it."""
+    years = await rows(datasette, database, reading.COUNTRY_YEARS, {"name": name})
+    return {"caci_country_code": country_code(name), "caci_country_years": with_bars(years),
+            "caci_country_authors": await rows(datasette, database, reading.COUNTRY_AUTHORS, {"name": name})}
 
 
 async def report_vars(datasette: Any, database: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +99,8 @@ async def report_vars(datasette: Any, database: str, row: dict[str, Any]) -> dic
         related = await _related(datasette, database, row["id"], words)
     capture = await rows(datasette, database, reading.CAPTURE, {"id": row["id"]})
     return {"caci_related": related, "caci_chicago": chicago(row), "caci_authors": authors_of(row),
-            "caci_tags": json.loads(row.get("tags") or "[]"), "caci_capture": capture[0] if capture else None}
+            "caci_tags": json.loads(row.get("tags") or "[]"),
+            "caci_countries": json.loads(row.get("countries") or "[]"), "caci_capture": capture[0] if capture else None}
 
 
 async def _related(datasette: Any, database: str, report_id: int, words: list[str]) -> list[dict]:
