@@ -1,4 +1,4 @@
-"""Command line: `python -m scraper` extract, demo, cron, doctor, reclean and serve."""
+"""Command line: `python -m scraper` extract, demo, cron, doctor, reclean, serve and export."""
 
 from __future__ import annotations
 
@@ -164,7 +164,19 @@ def main(argv: list[str] | None = None) -> int:
     p_serve.add_argument("--public", action="store_true",
                          help="a copy on the open web: no SQL of a visitor's own (HTTP 403), tight time limits; "
                               "pages, search, feeds and the canned queries stay")
+    p_export = sub.add_parser("export", help="write the archive as a dataset release (JSONL, CSV, Data Package)")
+    p_export.add_argument("db", nargs="?", help="database (default: SQLITE_PATH, data/caci.db)")
+    p_export.add_argument("--out", required=True, type=Path, metavar="DIR",
+                          help="folder for the release (created; an earlier release there is replaced)")
+    p_export.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", type=_setting,
+                          help="a project setting (SQLITE_PATH: the database when none is named)")
     args = parser.parse_args(argv)
+    if args.command == "export":
+        from scraper.export import run_export
+
+        if (settings := _settings(args)) is None:
+            return EXIT_USAGE
+        return run_export(Path(args.db or settings.get("SQLITE_PATH")), args.out)
     if args.command == "serve":
         from scraper.web.serve import run_serve
 
