@@ -33,6 +33,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                            "scraper.lock", "scraper.cache", "scraper.archive", "scraper.commands", "scraper.preflight",
                            "scraper.progress", "scraper.compat", "scraper.exits", "scraper.run")),
     ("entry points and Datasette", ("scraper.__main__", "scraper.cli", "scraper.cron", "scraper.demo", "scraper.reclean",
+                                    "scraper.export", "scraper.datasheet",
                                     "scraper.doctor", "scraper.web")),
 ]
 PACKAGES = tuple(name for name, _ in FOLDERS)
