@@ -64,7 +64,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 "select r.* from report_urls u join reports r on r.id = u.report_id where u.url = ?",
                 [row["url"]]), None)
             if known is None:
-                row["first_seen"] = when
+                row["first_seen"] = row["changed_at"] = when
                 report_id = db.execute(
                     f"insert into reports ({', '.join(f'[{c}]' for c in row)}) values ({', '.join('?' * len(row))})",
                     list(row.values())).lastrowid
@@ -74,7 +74,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
             else:
                 report_id = known["id"]
                 _keep_version(db, known)
-                _update(db, report_id, row, known)
+                _update(db, report_id, row | {"changed_at": when}, known)
                 status = "updated"
             _store_digest(db, report_id, report.get("digest_items"))
         else:
@@ -89,7 +89,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
                 changed = any(row[c] != existing[c] for c in CONTENT_COLUMNS) or row["url"] != existing["url"]
                 if existing["title"] != row["title"] or existing["body"] != row["body"]:
                     _keep_version(db, existing)
-                _update(db, report_id, row, existing)
+                _update(db, report_id, row | ({"changed_at": when} if changed else {}), existing)
                 _store_digest(db, report_id, report.get("digest_items"))
             else:
                 changed = False
@@ -108,7 +108,7 @@ def upsert_report(db: Database, report: dict[str, Any]) -> str:
 
 
 # The columns a Report's row carries (what _row builds): a stored row's fingerprint is taken over them.
-ROW_COLUMNS = tuple(c for c in TABLES["reports"]["columns"] if c not in ("id", "first_seen"))
+ROW_COLUMNS = tuple(c for c in TABLES["reports"]["columns"] if c not in ("id", "first_seen", "changed_at"))
 
 
 def fingerprint(row: dict[str, Any]) -> str:

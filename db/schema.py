@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 NOT_COLUMNS = ("digest_items",)  # rows of digest_items
 JSON_COLUMNS = ("authors", "tags", "countries")  # lists, stored as JSON text
 # Columns of `reports` that are not Report fields: the row id and what storage derives.
-DERIVED_COLUMNS: dict[str, type] = {"id": int, "title_key": str, "year": int, "first_seen": str, "categories": str}
+DERIVED_COLUMNS: dict[str, type] = {"id": int, "title_key": str, "year": int, "first_seen": str, "categories": str,
+                                    "changed_at": str}
 
 
 def _column_type(hint: Any) -> type:
@@ -114,6 +115,9 @@ M004_TABLES: dict[str, dict[str, Any]] = {
 M007_TABLES: dict[str, dict[str, Any]] = {
     "reports": {"columns": {"countries": str}, "pk": "id"},
 }
+M008_TABLES: dict[str, dict[str, Any]] = {
+    "reports": {"columns": {"changed_at": str}, "pk": "id"},
+}
 
 
 def _tables_and_columns(db: Database, tables: dict[str, dict[str, Any]]) -> None:
@@ -182,6 +186,13 @@ def m007_countries(db: Database) -> None:
     """The countries a report is about (a JSON list); rows stored before it have none until
     `reclean` recomputes them from the archived pages."""
     _tables_and_columns(db, M007_TABLES)
+
+
+@MIGRATIONS()
+def m008_changed_at(db: Database) -> None:
+    """When a report's content last changed (a feed entry's <updated>); rows stored before it read
+    as changed when first seen."""
+    _tables_and_columns(db, M008_TABLES)
 
 
 def migrate(db: Database, wait: float = 30.0) -> list[str]:

@@ -38,6 +38,8 @@ FIELDS: dict[str, tuple[str, str | None]] = {
     "extraction": ("string", None),
     "date_source": ("string", "Where the date came from: the item page, the byline or the listing."),
     "first_seen": ("string", "When the archive first stored the report (UTC, ISO 8601)."),
+    "changed_at": ("string", "When its content last changed in the archive (UTC, ISO 8601; empty: never since "
+                             "first stored)."),
     "fetched_at": ("string", "When the report was last fetched (UTC, ISO 8601)."),
 }
 

@@ -3,6 +3,7 @@ the search form, a report's page (related, cite, archived copy), an author, feed
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
 from collections import Counter
 from urllib.parse import quote
@@ -129,16 +130,42 @@ def test_feed_readers_read_the_report_s_own_date_and_both_its_pages(ds, path):
 
     parsed = feedparser.parse(get(ds, f"/{DB}/{path}").text)
     assert not parsed.bozo, parsed.get("bozo_exception")
-    columns = "&".join(f"_col={c}" for c in ("url", "published", "first_seen"))
+    columns = "&".join(f"_col={c}" for c in ("url", "published", "first_seen", "changed_at"))
     stored = {r["url"]: r for r in rows(ds, f"/{DB}/reports.json?_shape=objects&_size=max&{columns}")}
     assert parsed.entries
     for entry in parsed.entries:
         report = stored[entry.id]
         assert entry.published == f"{report['published']}T00:00:00Z"
-        assert entry.updated == report["first_seen"]
+        assert entry.updated == report["changed_at"] == report["first_seen"]  # none changed since
         links = {link.rel: link.href for link in entry.links}
         assert links["alternate"] == report["url"]
         assert links["related"] == f"http://localhost/{DB}/reports/{report['id']}"
+
+
+def test_a_report_that_changed_is_updated_in_the_feeds_and_keeps_its_date(crawled_db, tmp_path):
+    import shutil
+
+    import feedparser
+
+    import db as store
+
+    db_path = tmp_path / f"{DB}.db"
+    shutil.copy(crawled_db, db_path)
+    database = store.open_db(db_path)
+    [row] = database.query("select * from reports order by id limit 1")
+    report = {**row, "authors": json.loads(row["authors"]), "tags": json.loads(row["tags"]),
+              "countries": json.loads(row["countries"]), "body": row["body"] + "\n\nA correction.",
+              "fetched_at": "2026-12-24T10:00:00+00:00"}
+    assert store.upsert_report(database, report) == "updated"
+    unchanged = {**report, "fetched_at": "2026-12-31T10:00:00+00:00"}
+    assert store.upsert_report(database, unchanged) == "unchanged"  # a visit is no change
+    database.close()
+    ds = datasette(db_path)
+    parsed = feedparser.parse(get(ds, f"/{DB}/new_reports.atom").text)
+    [entry] = [e for e in parsed.entries if e.id == row["url"]]
+    assert entry.updated == "2026-12-24T10:00:00+00:00" and entry.published == f"{row['published']}T00:00:00Z"
+    others = [e for e in parsed.entries if e.id != row["url"]]
+    assert others and all(e.updated < "2026-12-24" for e in others)
 
 
 @pytest.mark.parametrize("page, feed", [("/", f"/{DB}/new_reports.atom"),
