@@ -112,7 +112,9 @@ def crawled_db(tmp_path_factory) -> Path:
     """A database filled by one real crawl of the fixture site (shared: treat it as read-only)."""
     db_path = tmp_path_factory.mktemp("crawled") / "crawl.db"
     with SiteServer(SITE) as server:
-        stats = crawl_here(f"{server.url}/publications/field-reports.html", db_path)
+        # The crawl's default cleaning (worker processes, at normal priority on a busy machine).
+        stats = crawl_here(f"{server.url}/publications/field-reports.html", db_path,
+                           CACI_CLEANING_WORKERS="auto")
     assert finished(stats), stats
     return db_path
 
@@ -156,10 +158,12 @@ def run_async(coroutine):
 
 def _test_settings_dict(db_path: Path, retries: int) -> dict:
     """What every test crawl sets: its own database and cache, politeness delays off."""
-    # Cleaning workers at normal priority: the suite runs four test files at once on two cores, and
-    # an idle-priority cleaner (the crawl's default) waited behind the other tests' processes.
+    # Pages cleaned in the crawler's process: a cleaning worker is a Python start and the cleaning
+    # modules' import (~0.4 s of CPU) per crawl, and the suite is CPU-bound on two cores. The worker
+    # path (the default) is crawled by the session's crawled_db, tests/test_worker.py,
+    # tests/test_cleaning.py and the writer-process variants of tests/test_archive.py.
     return {"SQLITE_PATH": str(db_path), "DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": 0,
-            "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05, "CACI_CLEANING_IDLE": 0,
+            "RETRY_TIMES": retries, "CACI_RETRY_BACKOFF_BASE": 0.05, "CACI_CLEANING_WORKERS": 0, "CACI_CLEANING_IDLE": 0,
             "HTTPCACHE_DIR": str(db_path.parent / "httpcache")}
 
 
