@@ -38,11 +38,12 @@ def read_limited(path: str, limit: int) -> bytes:
     return data
 
 
-def extract(paths: list[str], min_words: int, max_bytes: int, out=sys.stdout) -> int:
+def extract(paths: list[str], min_words: int, max_bytes: int, out: Any = None) -> int:
     """Print one JSON report (or {"error": ...}) per file, in the order given; the crawl's rules:
     `min_words` (CACI_MIN_BODY_WORDS), `max_bytes` (DOWNLOAD_MAXSIZE)."""
     from pipelines.extract import CleaningError, clean_page
 
+    out = out or sys.stdout  # looked up when called: sys.stdout may have been replaced since import
     failed = 0
     for path in paths:
         record: dict

@@ -172,6 +172,28 @@ def _test_settings(db_path: Path, retries: int) -> list[str]:
     return [arg for name, value in _test_settings_dict(db_path, retries).items() for arg in ("-s", f"{name}={value}")]
 
 
+def cli_here(*args: str) -> subprocess.CompletedProcess:
+    """`python -m scraper ARGS` run in this process (no Python start-up): its exit code and what it
+    printed. For commands that end before any crawl or server (a refusal, extract, export); what
+    needs a process of its own (signals, locks, a crawl's reactor) runs in a subprocess."""
+    import contextlib
+    import io
+
+    from scraper.cli import main
+
+    out, err, environ = io.StringIO(), io.StringIO(), dict(os.environ)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(environ)  # the settings module's variable, set by the command
+    return subprocess.CompletedProcess(["python", "-m", "scraper", *args], code, out.getvalue(), err.getvalue())
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
 

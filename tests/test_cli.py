@@ -9,7 +9,14 @@ import sys
 import pytest
 from sqlite_utils import Database
 
-from tests.conftest import FIXTURES, ROOT, body_f1, expected_pages, fixture_path
+from tests.conftest import (
+    FIXTURES,
+    ROOT,
+    body_f1,
+    cli_here,
+    expected_pages,
+    fixture_path,
+)
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -36,14 +43,14 @@ def test_extract_prints_one_json_line_per_file_in_order(tmp_path):
 
 def test_extract_reads_the_canonical_url_of_a_saved_page():
     page = expected_pages()[0]
-    [line] = [json.loads(x) for x in run("extract", str(fixture_path(page["file"]))).stdout.splitlines()]
+    [line] = [json.loads(x) for x in cli_here("extract", str(fixture_path(page["file"]))).stdout.splitlines()]
     assert line["url"] == "https://www.cacianalyst.org" + page["url"]
     assert line["item_id"] == int(page["url"].split("/item/")[1].split("-")[0])
 
 
 def test_extract_gives_the_countries_a_report_is_about():
     # The real article's page names six more countries around it; its title and lead name one.
-    [line] = [json.loads(x) for x in run("extract", str(fixture_path("real/seed-8001.html"))).stdout.splitlines()]
+    [line] = [json.loads(x) for x in cli_here("extract", str(fixture_path("real/seed-8001.html"))).stdout.splitlines()]
     assert line["countries"] == ["Kazakhstan"]
 
 

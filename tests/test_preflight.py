@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from scraper.preflight import check_settings, parse_flag
-from tests.conftest import ROOT, _env, run_crawl
+from tests.conftest import ROOT, _env, cli_here, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -65,6 +65,7 @@ def test_an_empty_start_url_is_refused_not_taken_for_the_live_site(tmp_path):
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
+    """The command as a user runs it, in a process of its own (the demo crawls)."""
     return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=60, env=_env())
 
@@ -79,7 +80,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_the_commands_refuse_bad_values_in_one_line(tmp_path, args, message):
     db_path = tmp_path / "data" / "caci.db"
     args = [str(db_path) if a == "DB" else a for a in args]
-    result = run_cli(*args, "-s", f"SQLITE_PATH={db_path}")
+    result = cli_here(*args, "-s", f"SQLITE_PATH={db_path}")
     assert result.returncode == 2, result.stderr[-2000:]
     [line] = result.stderr.strip().splitlines()
     assert message in line and "Traceback" not in result.stderr
@@ -102,7 +103,7 @@ def test_a_warc_folder_that_cannot_be_is_a_storage_error_before_any_request(site
 @pytest.mark.parametrize("command", [["demo"], ["serve"], ["extract", "x.html"]])
 def test_every_command_takes_and_checks_settings(tmp_path, command):
     """`-s` is every command's: a bad value is refused the same way, before anything is done."""
-    result = run_cli(*command, "-s", "CACI_MAX_ATTEMPTS=abc")
+    result = cli_here(*command, "-s", "CACI_MAX_ATTEMPTS=abc")
     assert result.returncode == 2, result.stderr[-2000:]
     assert "setting CACI_MAX_ATTEMPTS='abc' is not a whole number" in result.stderr.strip().splitlines()[-1]
 
