@@ -224,6 +224,15 @@ def migrate(db: Database, wait: float = 30.0) -> list[str]:
     return pending
 
 
+def pending_migrations(path: str | Path) -> list[str]:
+    """The migrations an existing database still lacks, read without writing (a reader of it, such
+    as Datasette, needs the columns they add)."""
+    from db.connection import read_only
+
+    with read_only(Path(path)) as conn:
+        return [m.name for m in MIGRATIONS.pending(Database(conn))]
+
+
 def _ours(table: str) -> bool:
     """A table this project makes: one of TABLES, their full-text index's, SQLite's own."""
     return table in TABLES or table.startswith(("reports_fts", "digest_items_fts", "sqlite_")) or \

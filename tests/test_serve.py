@@ -342,6 +342,33 @@ def test_serve_refuses_what_it_cannot_serve_with_one_line(tmp_path, make, messag
     assert db_path.read_bytes() == before
 
 
+def test_an_archive_of_an_older_version_is_refused_until_recleaned(crawled_db, tmp_path):
+    """The reader's pages query the newest columns (countries): an archive without them was served
+    with a broken home page and search; now it is refused, with what to run, and nothing written."""
+    from sqlite_utils import Database
+
+    from tests.conftest import cli_here
+
+    shutil.copytree(crawled_db.parent, tmp_path / "old")  # the database and its WARC folder
+    db_path = tmp_path / "old" / crawled_db.name
+    old = Database(db_path)
+    old.execute("alter table reports drop column countries")
+    old.execute("alter table reports drop column changed_at")
+    old.execute("delete from _sqlite_migrations where name in ('m007_countries', 'm008_changed_at')")
+    old.conn.commit()
+    old.close()
+    before = hashlib.sha256(db_path.read_bytes()).hexdigest()
+    result = _serve(db_path)
+    assert result.returncode == 2, result.stderr[-2000:]
+    [line] = result.stderr.strip().splitlines()
+    assert "lacks m007_countries, m008_changed_at" in line and f"python -m scraper reclean {db_path}" in line
+    assert hashlib.sha256(db_path.read_bytes()).hexdigest() == before
+    recleaned = cli_here("reclean", str(db_path), "--workers", "0")
+    assert recleaned.returncode == 0, recleaned.stderr[-2000:]
+    ds = datasette(db_path)
+    assert "country?name=" in get(ds, "/").text and rows(ds, f"/{DB}/country.json?name=Kazakhstan")
+
+
 @pytest.mark.parametrize("stem", ["caci.2026", "a:b{d}", "archive's-copy"])
 def test_any_archive_is_served_whatever_its_file_name(crawled_db, tmp_path, stem):
     """The name is filled into the metadata as data: its links (here the reports table's

@@ -100,6 +100,7 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
     from datasette.cli import cli
 
     from db import DatabaseError, check_ours
+    from db.schema import pending_migrations
 
     if not db_path.exists():
         print(f"serve: no database at {db_path}; crawl first (see README)", file=sys.stderr)
@@ -108,6 +109,13 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
         check_ours(db_path, archive=True)  # read-only: what cannot be served is said here, once
     except DatabaseError as exc:
         print(f"serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # The reader's pages query what the migrations add (countries, changed_at): an archive written
+    # by an older version is brought up to date by the writer's side, never by serve (read-only).
+    if pending := pending_migrations(db_path):
+        print(f"serve: {db_path} was written by an older version (it lacks {', '.join(pending)}); run "
+              f"`python -m scraper reclean {db_path}` once (offline: it also fills in the new fields), "
+              "then serve it", file=sys.stderr)
         return EXIT_USAGE
     with tempfile.TemporaryDirectory() as tmp:
         name = served_name(db_path.stem)
