@@ -29,6 +29,7 @@ BY_SECTION_AND_YEAR = """
     select sections.value as section, reports.year, count(*) as reports
     from reports, json_each(reports.categories) as sections
     group by sections.value, reports.year order by sections.value, reports.year"""
+WITHOUT_COUNTRIES = "select count(*) as reports from reports where countries is null"
 RANGE = "select count(*) as reports, min(published) as first, max(published) as last from reports"
 RUNS = """select count(*) as runs, min(started_at) as first_started, max(finished_at) as last_finished,
                  sum(outcome = 'ok') as succeeded from crawls"""
@@ -59,9 +60,11 @@ class Snapshot:
 
     def facts(self) -> dict[str, Any]:
         """What the datasheet states: counts by section and year, the date range, the crawls."""
-        return {"by_section_and_year": self._rows(BY_SECTION_AND_YEAR), "range": self._rows(RANGE)[0],
+        span = self._rows(RANGE)[0]
+        without = self._rows(WITHOUT_COUNTRIES)[0]["reports"] if self.has_countries else span["reports"]
+        return {"by_section_and_year": self._rows(BY_SECTION_AND_YEAR), "range": span,
                 "runs": self._rows(RUNS)[0], "created": self._rows(CREATED)[0]["created"],
-                "has_countries": self.has_countries}
+                "without_countries": without}
 
 
 @contextlib.contextmanager

@@ -41,6 +41,8 @@ _RUN = """select id, started_at, finished_at, mode, outcome, close_reason, repor
 LAST_RUN = _RUN + " order by id desc limit 1"
 LAST_SUCCESS = _RUN + " where outcome = 'ok' order by id desc limit 1"
 RECENT_RUNS = _RUN + " order by id desc limit 20"
+# Reports stored before countries existed (m007 adds the column empty; `reclean` fills it in).
+WITHOUT_COUNTRIES = "select count(*) as reports from reports where countries is null"
 # Pages still failing, by reason, drift first (the most common reasons; `failures` has them all).
 OPEN_FAILURES = """select reason, count(*) as pages, max(last_seen) as latest, min(url) as example
                    from failures group by reason

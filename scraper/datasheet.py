@@ -115,6 +115,7 @@ def datasheet(package: dict[str, Any], facts: dict[str, Any], files: dict[str, d
         f"{site['license']} ({site['license_url']}). Cite a report by its author, title, date and "
         "`url`; cite this release by its title, its date above and the SHA-256 of `reports.jsonl`.", "",
     ]
-    if not facts["has_countries"]:
-        lines[2:2] = ["**Note:** the archive predates countries: `countries` is empty in every row.", ""]
+    if facts["without_countries"]:
+        lines[2:2] = [f"**Note:** {facts['without_countries']} reports were stored before countries existed: "
+                      "their `countries` are empty.", ""]
     return "\n".join(lines)

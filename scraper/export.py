@@ -173,9 +173,10 @@ def run_export(db_path: Path, out: Path) -> int:
         print(f"export: cannot write into {out}: {exc}", file=sys.stderr)
         return EXIT_DATABASE
     facts = done["facts"]
-    if not facts["has_countries"]:
-        print("export: this archive predates countries (the column is empty in the release); "
-              "run `python -m scraper reclean` on it first", file=sys.stderr)
+    if facts["without_countries"]:
+        print(f"export: {facts['without_countries']} reports were stored before countries existed (their "
+              "countries are empty in the release); run `python -m scraper reclean` on the archive first",
+              file=sys.stderr)
     sizes = ", ".join(f"{name} {info['bytes']:,} bytes" for name, info in done["files"].items())
     print(f"export: {facts['range']['reports']} reports ({facts['range']['first']} to {facts['range']['last']}) "
           f"written to {out}: {sizes}")

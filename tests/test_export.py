@@ -114,6 +114,19 @@ def test_the_same_database_gives_the_same_bytes(archive_copy, tmp_path, capsys):
     assert changed == {"README.md", "datapackage.json", "reports.csv", "reports.jsonl"}
 
 
+def test_reports_stored_before_countries_are_counted_in_the_datasheet(archive_copy, tmp_path, capsys):
+    db = Database(archive_copy)
+    db.execute("update reports set countries = null where id in (select id from reports order by id limit 3)")
+    db.conn.commit()
+    db.close()
+    code, _, err = export(archive_copy, tmp_path / "release", capsys)
+    assert code == 0 and "export: 3 reports were stored before countries existed" in err
+    sheet = (tmp_path / "release" / "README.md").read_text(encoding="utf-8")
+    assert "**Note:** 3 reports were stored before countries existed" in sheet
+    rows = [json.loads(line) for line in (tmp_path / "release" / "reports.jsonl").read_text().splitlines()]
+    assert sum(r["countries"] == [] for r in rows) >= 3
+
+
 def test_a_digest_s_pieces_are_a_list_of_objects(archive_copy, tmp_path, capsys):
     import db as store
 
@@ -140,7 +153,8 @@ def test_an_archive_from_before_countries_is_exported_and_says_so(archive_copy, 
     db.close()
     before = archive_copy.read_bytes()
     code, _, err = export(archive_copy, tmp_path / "release", capsys)
-    assert code == 0 and "predates countries" in err and "reclean" in err
+    total = Database(archive_copy)["reports"].count
+    assert code == 0 and f"{total} reports were stored before countries existed" in err and "reclean" in err
     assert validate(str(tmp_path / "release" / "datapackage.json")).valid
     assert archive_copy.read_bytes() == before  # the export wrote nothing into the archive
 

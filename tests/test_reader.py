@@ -336,6 +336,7 @@ def test_a_failed_run_and_drift_are_open_warnings(crawled_db, tmp_path):
     db = Database(db_path)
     db["crawls"].insert({"started_at": "2026-12-02T03:00:00+00:00", "mode": "incremental", "outcome": "failed",
                          "close_reason": "site drift: 9 of 10 item pages had no K2 markup", "listing_complete": 1})
+    db.execute("update reports set countries = null where id in (select id from reports order by id limit 2)")
     db["failures"].insert({"url": "https://example.org/item/1.html", "reason": "drift: no itemBody",
                            "attempts": 1, "first_seen": "2026-12-02T03:00:05+00:00",
                            "last_seen": "2026-12-02T03:00:05+00:00"})
@@ -344,6 +345,7 @@ def test_a_failed_run_and_drift_are_open_warnings(crawled_db, tmp_path):
     warnings = page[page.index('<ul class="caci-warnings">'):].split("</ul>")[0]
     assert warnings.index("did not succeed: site drift: 9 of 10") < warnings.index("1 page failing: drift: no itemBody")
     assert "(the site&#39;s markup changed)" in warnings
+    assert "2 reports stored before countries existed: run `python -m scraper reclean`" in warnings
     # the last successful run is still the crawl's own
     assert page.count("<td>ok</td>") == 2 and "<td>failed</td>" in page
 
@@ -353,6 +355,8 @@ def test_crawl_warnings_say_what_an_operator_must_look_at():
           "listing_complete": 1}
     assert crawl_warnings(ok, ok, []) == []
     assert crawl_warnings(None, None, []) == ["No crawl has been recorded in this database."]
+    assert crawl_warnings(ok, ok, [], without_countries=1) == [
+        "1 report stored before countries existed: run `python -m scraper reclean` once to fill them in."]
     failed = ok | {"id": 8, "outcome": "failed", "close_reason": "site drift: 9 of 10 pages", "listing_complete": 0}
     drift = {"reason": "drift: no itemBody", "pages": 9, "latest": "2026-12-02T03:00:00+00:00", "example": "u"}
     said = crawl_warnings(failed, None, [drift])

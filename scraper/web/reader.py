@@ -52,20 +52,25 @@ async def crawl_vars(datasette: Any, database: str, recent: bool = False) -> dic
     last = await rows(datasette, database, reading.LAST_RUN)
     success = await rows(datasette, database, reading.LAST_SUCCESS)
     failing = await rows(datasette, database, reading.OPEN_FAILURES)
+    uncounted = (await rows(datasette, database, reading.WITHOUT_COUNTRIES))[0]["reports"]
     found = {"last_run": last[0] if last else None, "last_success": success[0] if success else None}
-    found["warnings"] = crawl_warnings(found["last_run"], found["last_success"], failing)
+    found["warnings"] = crawl_warnings(found["last_run"], found["last_success"], failing, uncounted)
     if recent:
         found["recent"] = await rows(datasette, database, reading.RECENT_RUNS)
     return found
 
 
-def crawl_warnings(last: dict | None, success: dict | None, failing: list[dict]) -> list[str]:
+def crawl_warnings(last: dict | None, success: dict | None, failing: list[dict],
+                   without_countries: int = 0) -> list[str]:
     """What someone responsible for the cron job should look at: a last run that failed or walked
     the listing only in part, no successful run at all, pages still failing (drift first; every
-    run retries them)."""
+    run retries them), reports stored before countries existed."""
     warnings = []
+    if without_countries:
+        warnings.append(f"{without_countries} report{'s' if without_countries != 1 else ''} stored before "
+                        "countries existed: run `python -m scraper reclean` once to fill them in.")
     if last is None:
-        return ["No crawl has been recorded in this database."]
+        return [*warnings, "No crawl has been recorded in this database."]
     if last["outcome"] != "ok":
         warnings.append(f"The last run (#{last['id']}, {last['started_at']}) did not succeed: "
                         f"{last['close_reason'] or last['outcome']}.")
