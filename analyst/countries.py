@@ -64,8 +64,10 @@ PLACES: dict[str, tuple[str, ...]] = {
     "Transnistria": ("MD",), "Transdniestria": ("MD",), "Crimea": ("UA",),
     "Kashmir": (), "Ossetia": (), "Ossetian": (), "Caspian": (), "Brussels": (), "Central Asia": (),
     "Caucasus": (), "South Caucasus": (), "Kurdistan": (), "Balochistan": (), "Baluchistan": (),
-    "Georgia Tech": (), "Indian Ocean": (), "Latin America": (), "South America": (), "North America": (),
-    "Central America": (), "New Mexico": (), "New Jersey": (),
+    "Georgia Tech": (), "Indian Ocean": (), "New Mexico": (), "New Jersey": (),
+    "Latin America": (), "South America": (), "North America": (), "Central America": (),
+    "Latin American": (), "South American": (), "North American": (), "Central American": (),
+    "Native American": (),
     "Guam": (),  # in this archive GUAM is Georgia, Ukraine, Azerbaijan and Moldova's organisation
 }
 

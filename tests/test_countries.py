@@ -57,6 +57,7 @@ CASES = [
     ("GUAM Summit Ends Without a Communiqué", "", [], []),  # the organisation, not the island
     ("Central Asian Water Disputes Resurface", "", [], []),
     ("Pipeline Politics in the Indian Ocean", "", [], []),
+    ("Latin American Lessons for Central Asian Reformers", "", [], []),  # "American" inside it: not the US
     # Lead and tags add what the title does not name.
     ("Pension Reform Debated", "The government in Yerevan sent its pension bill to parliament this week.", [],
      ["Armenia"]),
