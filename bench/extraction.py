@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bs4 import BeautifulSoup  # noqa: E402
 
-from analyst.pages import ListingEntry  # noqa: E402
+from analyst.model import ListingEntry  # noqa: E402
 from pipelines.extract import CleaningError, clean_page  # noqa: E402
 from scraper.settings import CACI_MIN_BODY_WORDS as MIN_WORDS  # noqa: E402
 from tests.conftest import FIXTURES, body_prf, expected_pages, fixture_html  # noqa: E402
