@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 import pycountry
 
@@ -75,6 +77,7 @@ PLACES: dict[str, tuple[str, ...]] = {
 _NO_PLURAL = {"US", "UK", "PRC", "USA", "U.S."}
 
 
+@cache
 def country_name(code: str) -> str:
     """The common English name of an ISO 3166 alpha-2 code."""
     if code in COMMON_NAMES:
@@ -112,9 +115,31 @@ def _table() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]:
             if name not in _NO_PLURAL and not name.endswith(("s", "sh", "ch", "ese")) and name[-1].islower():
                 codes.setdefault(name + "s", (code,))
     codes |= PLACES
-    names = sorted(codes, key=len, reverse=True)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, names)) + r")(?!\w)")
+    pattern = re.compile(r"(?<!\w)" + _trie(codes) + r"(?!\w)")
     return pattern, codes
+
+
+def _trie(names: Iterable[str]) -> str:
+    """One regular expression matching any of `names`, the longest first ("South Ossetia" before
+    "South"), branching letter by letter: a plain alternation of ~900 names was tried name by name
+    at every position of the text (0.2 ms a report, a fifth of cleaning one)."""
+    root: dict[str, Any] = {}
+    for name in names:
+        node = root
+        for char in name:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a name ends here
+
+    def pattern(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        if len(branches) == 1 and "" not in node:
+            return branches[0]
+        # The empty branch last: a longer name is tried before the one that ends here.
+        return "(?:" + "|".join(branches) + ("|" if "" in node else "") + ")"
+
+    return pattern(root)
 
 
 def _unshout(text: str) -> str:
