@@ -326,6 +326,19 @@ def test_the_home_page_and_the_crawls_page_show_the_crawls(ds):
     assert missing.status_code == 404 and "no archive of that name" in missing.text
 
 
+@pytest.mark.parametrize("stem", ["caci.2026", "a:b{d}"])
+def test_the_crawls_page_of_an_archive_with_an_odd_name(crawled_db, tmp_path, stem):
+    """The home page links the crawls page by the name as Datasette writes it in URLs ("caci~2E2026")."""
+    import re
+    import shutil
+
+    db_path = tmp_path / f"{stem}.db"
+    shutil.copy(crawled_db, db_path)
+    ds = datasette(db_path)
+    [link] = re.findall(r'href="([^"]+/-/crawls)"', get(ds, "/").text)
+    assert "~" in link and "Last successful run" in get(ds, link).text
+
+
 def test_a_failed_run_and_drift_are_open_warnings(crawled_db, tmp_path):
     import shutil
 

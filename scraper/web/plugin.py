@@ -13,6 +13,7 @@ from typing import Any
 
 from datasette import hookimpl
 from datasette.utils import escape_fts as datasette_escape_fts
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -155,7 +156,7 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
 def register_routes(datasette: Any) -> list[tuple[str, Any]]:
     """/<database>/-/crawls: the operator's view of an archive's crawls (linked from the home page)."""
     async def crawls(request: Any) -> Response:
-        database = request.url_vars["database"]
+        database = tilde_decode(request.url_vars["database"])  # as urls.database() wrote it ("caci~2E2026")
         if database not in datasette.databases or not is_archive(datasette, database):
             return Response.text("Not found: no archive of that name is served here", status=404)
         context = {"database": database, "caci_crawls": await reader.crawl_vars(datasette, database, recent=True)}
