@@ -142,9 +142,10 @@ def export(db_path: Path, out: Path) -> dict[str, Any]:
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
                 table.write(csv_line(row))
             files = {JSONL: jsonl.finish(), CSV: table.finish()}
-        finally:
-            for part in (jsonl.part, table.part):
-                part.unlink(missing_ok=True)
+        finally:  # a failed export leaves no partial file behind
+            for partial in (jsonl, table):
+                partial.file.close()
+                partial.part.unlink(missing_ok=True)
     package = descriptor(site, facts, files)
     meta = _Digest(out / DESCRIPTOR)
     meta.write(json.dumps(package, ensure_ascii=False, indent=2) + "\n")

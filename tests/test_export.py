@@ -206,3 +206,10 @@ def test_a_terminal_sees_progress_and_a_script_sees_one_line(archive_copy, tmp_p
     shown = shown.decode("utf-8", "replace")
     assert run.returncode == 0 and "export: 100%" in shown and "report/s" in shown
     assert sums(tmp_path / "a") == sums(tmp_path / "b")
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_partial_file(archive_copy, small_disk, capsys):
+    disk = small_disk(64)  # room for a part of the release, not all of it (~280 KB)
+    code, said, err = export(archive_copy, disk / "release", capsys)
+    assert code == 4 and said == "" and err.startswith("export: cannot write into ") and err.count("\n") == 1
+    assert sorted(p.name for p in (disk / "release").iterdir()) == []
