@@ -14,6 +14,7 @@ from db.connection import (
     is_storage_fault,
     write,
 )
+from db.migrations import MIGRATIONS, migrate
 from db.reports import (
     CONTENT_COLUMNS,
     report_urls,
@@ -28,7 +29,7 @@ from db.runs import (
     record_failure,
     start_crawl,
 )
-from db.schema import MIGRATIONS, TABLES, check_ours, migrate
+from db.schema import TABLES, check_ours
 
 __all__ = ["CONTENT_COLUMNS", "TABLES", "DatabaseError", "check_ours", "check_writable", "crawl_state",
            "finish_crawl", "first_warc_file", "is_storage_fault", "latest_captures", "record_capture",

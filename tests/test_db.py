@@ -9,7 +9,8 @@ from sqlite_utils import Database
 
 import db as store
 from db import reading
-from db.schema import MIGRATIONS, migrate, report_columns
+from db.migrations import MIGRATIONS, migrate
+from db.schema import report_columns
 from tests.conftest import ROOT
 
 REPORT = {

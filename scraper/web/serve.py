@@ -100,7 +100,7 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
     from datasette.cli import cli
 
     from db import DatabaseError, check_ours
-    from db.schema import pending_migrations
+    from db.migrations import pending_migrations
 
     if not db_path.exists():
         print(f"serve: no database at {db_path}; crawl first (see README)", file=sys.stderr)
