@@ -88,7 +88,6 @@ def country_name(code: str) -> str:
     return getattr(country, "common_name", None) or country.name
 
 
-@cache
 def country_code(name: str) -> str | None:
     """The ISO 3166 alpha-2 code of a common name this module gives (None for any other text)."""
     return _codes_by_name().get(name)

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from db.connection import read_only
-from db.schema import check_ours
+from db.reading import TOTAL, WITHOUT_COUNTRIES
+from db.schema import JSON_COLUMNS, check_ours
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ BY_SECTION_AND_YEAR = """
     select sections.value as section, reports.year, count(*) as reports
     from reports, json_each(reports.categories) as sections
     group by sections.value, reports.year order by sections.value, reports.year"""
-WITHOUT_COUNTRIES = "select count(*) as reports from reports where countries is null"
-RANGE = "select count(*) as reports, min(published) as first, max(published) as last from reports"
 RUNS = """select count(*) as runs, min(started_at) as first_started, max(finished_at) as last_finished,
                  sum(outcome = 'ok') as succeeded from crawls"""
 # The release's own date is the database's: when its last crawl finished, else its last fetch.
@@ -54,13 +53,13 @@ class Snapshot:
         """Every report, lists as lists (authors, categories, tags, countries, urls, digest_items)."""
         for row in self.conn.execute(REPORTS):
             report = dict(row)
-            for column in ("authors", "categories", "tags", "countries", "urls", "digest_items"):
+            for column in (*JSON_COLUMNS, "categories", "urls", "digest_items"):
                 report[column] = json.loads(report.get(column) or "[]")
             yield report
 
     def facts(self) -> dict[str, Any]:
         """What the datasheet states: counts by section and year, the date range, the crawls."""
-        span = self._rows(RANGE)[0]
+        span = self._rows(TOTAL)[0]
         without = self._rows(WITHOUT_COUNTRIES)[0]["reports"] if self.has_countries else span["reports"]
         return {"by_section_and_year": self._rows(BY_SECTION_AND_YEAR), "range": span,
                 "runs": self._rows(RUNS)[0], "created": self._rows(CREATED)[0]["created"],

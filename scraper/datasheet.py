@@ -92,8 +92,8 @@ def datasheet(package: dict[str, Any], facts: dict[str, Any], files: dict[str, d
         *_year_table(facts["by_section_and_year"]), "",
         "## Collection", "",
         f"- Source: {site['source']} ({site['source_url']}).",
-        f"- Crawls: {runs['runs']} run{'' if runs['runs'] == 1 else 's'} ({runs['succeeded'] or 0} succeeded), the first started "
-        f"{runs['first_started']}, the last finished {runs['last_finished']}.",
+        f"- Crawls: {runs['runs']} run{'' if runs['runs'] == 1 else 's'} ({runs['succeeded'] or 0} succeeded), "
+        f"the first started {runs['first_started']}, the last finished {runs['last_finished']}.",
         "- A polite crawler (robots.txt, an honest User-Agent, throttled) walked each section's listing "
         "and fetched every report page; every response is kept in a WARC archive beside the database.",
         "",

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable, Iterator
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from analyst.countries import country_code
 from db.dataset import snapshot
 from scraper.datasheet import FIELDS, datasheet, schema
 from scraper.exits import EXIT_DATABASE, EXIT_OK, EXIT_USAGE
+from scraper.progress import counted
 from scraper.web.serve import datasette_metadata
 
 logger = logging.getLogger(__name__)
@@ -74,16 +74,6 @@ def check_out_dir(out: Path) -> None:
                           "missing or another's): refusing to overwrite them; choose another --out")
 
 
-def _progress(rows: Iterable[dict], total: int) -> Iterator[dict]:
-    """A progress bar on a terminal (a large archive takes a while); nothing otherwise."""
-    if not sys.stderr.isatty():
-        yield from rows
-        return
-    from tqdm import tqdm
-
-    yield from tqdm(rows, total=total, unit="report", desc="export")
-
-
 class _Digest:
     """A file written through a temporary name, hashed and counted as it is written."""
 
@@ -109,10 +99,10 @@ def descriptor(site: dict[str, Any], facts: dict[str, Any], files: dict[str, dic
     date and version, and its two tabular resources with their checksums and schema."""
     table = schema()
     resources = [
-        {"profile": "tabular-data-resource", "name": "reports", "path": JSONL, "format": "jsonl", "mediatype": "application/jsonl",
-         "encoding": "utf-8", **files[JSONL], "schema": table},
-        {"profile": "tabular-data-resource", "name": "reports-csv", "path": CSV, "format": "csv", "mediatype": "text/csv",
-         "encoding": "utf-8", **files[CSV], "schema": table},
+        {"profile": "tabular-data-resource", "name": "reports", "path": JSONL, "format": "jsonl",
+         "mediatype": "application/jsonl", "encoding": "utf-8", **files[JSONL], "schema": table},
+        {"profile": "tabular-data-resource", "name": "reports-csv", "path": CSV, "format": "csv",
+         "mediatype": "text/csv", "encoding": "utf-8", **files[CSV], "schema": table},
     ]
     return {
         "profile": "tabular-data-package", "name": PACKAGE, "title": site["title"],
@@ -137,7 +127,7 @@ def export(db_path: Path, out: Path) -> dict[str, Any]:
         jsonl, table = _Digest(out / JSONL), _Digest(out / CSV)
         try:
             table.write(csv_line({name: name for name in FIELDS}))
-            for report in _progress(archive.reports(), facts["range"]["reports"]):
+            for report in counted(archive.reports(), facts["range"]["reports"], "export", "report"):
                 row = release_row(report)
                 jsonl.write(json.dumps(row, ensure_ascii=False) + "\n")
                 table.write(csv_line(row))

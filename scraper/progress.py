@@ -10,9 +10,11 @@ lines go to the terminal, to `scrapy crawl`'s log and to cron's log file.
 from __future__ import annotations
 
 import logging
+import sys
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -21,6 +23,26 @@ from twisted.internet import task
 from pipelines import stats as stat
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+def counted(items: Iterable[T], total: int, desc: str, unit: str, every: float = 10.0) -> Iterator[T]:
+    """`items`, with a progress bar on a terminal (the long work of `reclean` and `export`);
+    otherwise a plain log line every `every` seconds."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        yield from tqdm(items, total=total, unit=unit, desc=desc)
+        return
+    start = last = time.monotonic()
+    for done, item in enumerate(items, 1):
+        yield item
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            logger.info("%s: %d/%d %ss (%.0f%%), %.0f %ss/s", desc, done, total, unit, 100 * done / max(total, 1),
+                        done / (now - start), unit)
 
 
 def _duration(seconds: float) -> str:

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -27,6 +27,7 @@ from pipelines.workers import cleaning_pool, reclean_page, start_method
 from scraper.archive import warc_folder
 from scraper.exits import EXIT_DATABASE, EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_USAGE
 from scraper.lock import LockedError, crawl_lock, lock_path
+from scraper.progress import counted
 
 logger = logging.getLogger(__name__)
 
@@ -56,23 +57,6 @@ def _store(db: Any, job: dict[str, Any], result: Report | PageFailure | DamagedR
     if job["kind"] == "failure":
         return "newly stored"
     return "changed" if status in ("updated", "inserted") else "unchanged"
-
-
-def _progress(results: Iterable[Any], total: int, every: float = 10.0) -> Iterator[Any]:
-    """A progress bar on a terminal; otherwise a plain log line every `every` seconds."""
-    if sys.stderr.isatty():
-        from tqdm import tqdm
-
-        yield from tqdm(results, total=total, unit="page", desc="reclean")
-        return
-    start = last = time.monotonic()
-    for done, result in enumerate(results, 1):
-        yield result
-        now = time.monotonic()
-        if now - last >= every:
-            last = now
-            logger.info("reclean: %d/%d pages (%.0f%%), %.0f pages/s", done, total, 100 * done / total,
-                        done / (now - start))
 
 
 def _working_copy(db_path: Path, folder: Path) -> Path:
@@ -109,7 +93,7 @@ def reclean(db_path: Path, folder: Path, min_words: int, workers: int, sections:
             counts: Counter[str] = Counter({outcome: 0 for outcome in OUTCOMES})
             clean = partial(reclean_page, str(folder), min_words)
             results: Iterable[Any] = pool.map(clean, archived, chunksize=32) if pool else map(clean, archived)
-            pairs = zip(archived, _progress(results, len(archived)), strict=True)
+            pairs = zip(archived, counted(results, len(archived), "reclean", "page"), strict=True)
             while chunk := list(islice(pairs, BATCH)):
                 with store.write(db):  # one commit per BATCH pages, not one per page
                     for job, result in chunk:

@@ -60,3 +60,15 @@ def test_a_failed_run_says_what_it_stored_then_why_it_failed(archive, tmp_path):
 def test_estimate_from_the_pace_so_far(stats, positions, elapsed, left):
     found = estimate(stats, positions, elapsed)
     assert (found is None) if left is None else found.startswith(left)
+
+
+def test_counted_work_off_a_terminal_is_logged_and_every_item_passes(caplog):
+    """reclean's and export's progress: off a terminal (cron, a pipe) a log line, not a bar."""
+    import logging
+
+    from scraper.progress import counted
+
+    with caplog.at_level(logging.INFO, logger="scraper.progress"):
+        assert list(counted(iter(range(3)), 3, "export", "report", every=0)) == [0, 1, 2]
+    said = [r.getMessage() for r in caplog.records if r.name == "scraper.progress"]
+    assert said[-1].startswith("export: 3/3 reports (100%), ") and said[-1].endswith(" reports/s")
