@@ -22,28 +22,25 @@ from pathlib import Path
 
 import pytest
 
+from tests.chromium import Browser
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--no-first-run", "--hide-scrollbars", "--window-size=1280,900",
-                  "--virtual-time-budget=10000"]
-
 
 def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Path of a headless-capable Chromium (Debian's package, put there by the test setup)."""
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory) -> Iterator[Browser]:
+    """One headless Chromium (Debian's package, put there by the test setup) for the module's pages."""
     path = find_chromium()
     if path is None:
         pytest.skip("Chromium is not installed: the README's test command installs Debian's `chromium` "
                     "package where it can (root with apt-get)")
-    return path
+    browser = Browser(path, tmp_path_factory.mktemp("chromium-profile"))
+    yield browser
+    browser.close()
 
 
 @contextlib.contextmanager
@@ -86,42 +83,31 @@ def shots(tmp_path_factory) -> Path:
     return folder
 
 
-def browse(chromium: str, url: str, tmp: Path, screenshot: Path | None = None, height: int = 900) -> str:
+def browse(chromium: Browser, url: str, screenshot: Path | None = None, height: int = 900) -> str:
     """The DOM after scripts ran (and a screenshot of the page, `height` pixels tall, if asked)."""
-    return visit(chromium, url, tmp, screenshot, height)[0]
+    return chromium.visit(url, screenshot, height=height)[0]
 
 
-def visit(chromium: str, url: str, tmp: Path, screenshot: Path | None = None,
-          height: int = 900) -> tuple[str, list[str]]:
-    """The DOM after scripts ran, and what the page wrote to the console (errors included)."""
-    profile = ["--user-data-dir=" + str(tmp / "profile"), "--enable-logging=stderr", "--v=0"]
-    # One Chromium for the DOM and the screenshot: starting it is most of a browser test's time.
-    shot = [f"--window-size=1280,{height}", f"--screenshot={screenshot}"] if screenshot else []
-    run = subprocess.run([chromium, *CHROMIUM_FLAGS, *profile, *shot, "--dump-dom", url],
-                         capture_output=True, text=True, timeout=120)
-    return run.stdout, [line for line in run.stderr.splitlines() if ":CONSOLE" in line]
-
-
-def test_report_page_shows_the_report_as_paragraphs(chromium, server, tmp_path):
-    dom = browse(chromium, f"{server}/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP", tmp_path)
+def test_report_page_shows_the_report_as_paragraphs(chromium, server):
+    dom = browse(chromium, f"{server}/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP")
     assert "GEORGIA: SAAKASHVILI ALLIES REGROUP" in dom
     report_id = dom.split('/crawl/reports/')[1].split('"')[0]
-    page = browse(chromium, f"{server}/crawl/reports/{report_id}", tmp_path)
+    page = browse(chromium, f"{server}/crawl/reports/{report_id}")
     article = page[page.index('<article class="caci-report">'):page.index("</article>")]
     assert article.count("<p>") == 5
     assert "Zürich, at a café" in article
 
 
-def test_search_results_highlight_matches(chromium, server, tmp_path, shots):
+def test_search_results_highlight_matches(chromium, server, shots):
     shot = shots / "search.png"
-    dom = browse(chromium, f"{server}/crawl/search?q=cotton", tmp_path, shot)
+    dom = browse(chromium, f"{server}/crawl/search?q=cotton", shot)
     assert dom.count("<mark>cotton</mark>") >= 3
     assert shot.stat().st_size > 20_000
 
 
-def test_chart_page_draws_the_charts(chromium, server, tmp_path, shots):
+def test_chart_page_draws_the_charts(chromium, server, shots):
     shot = shots / "chart.png"
-    dom = browse(chromium, f"{server}/-/dashboards/archive?term=cotton", tmp_path, shot)
+    dom = browse(chromium, f"{server}/-/dashboards/archive?term=cotton", shot)
     # each chart's element, up to the next one's, holds the drawing
     drawn = {part.split('"')[0] for part in dom.split('id="chart-')[1:] if "<svg" in part or "<canvas" in part}
     assert drawn >= {"reports-per-year", "countries-by-year", "term-by-year", "tags-over-time"}
@@ -172,10 +158,10 @@ PAGES = {  # page kind: (path, what must be on it)
 
 @pytest.mark.parametrize("kind", PAGES)
 def test_every_kind_of_page_shows_its_content_runs_no_report_script_and_logs_no_error(
-        chromium, hostile_server, tmp_path, kind):
+        chromium, hostile_server, kind):
     url, report_id = hostile_server
     path, wanted = PAGES[kind]
-    dom, console = visit(chromium, url + path.format(id=report_id), tmp_path)
+    dom, console = chromium.visit(url + path.format(id=report_id))
     for text in wanted:
         assert text in dom, (kind, text)
     assert "<title>PWNED</title>" not in dom and not re.search(r"<body[^>]*data-pwned", dom), kind
@@ -183,48 +169,60 @@ def test_every_kind_of_page_shows_its_content_runs_no_report_script_and_logs_no_
     assert not console, (kind, console)
 
 
-def test_the_home_page(chromium, server, tmp_path, shots):
+def test_the_home_page(chromium, server, shots):
     shot = shots / "home.png"
-    dom = browse(chromium, f"{server}/", tmp_path, shot)
+    dom = browse(chromium, f"{server}/", shot)
     assert 'class="caci-search"' in dom and dom.count('class="caci-bar"') >= 5 and "reads</span>" in dom
     assert shot.stat().st_size > 20_000
 
 
-def test_the_report_page_reads_as_an_article(chromium, server, tmp_path, shots):
+def test_the_report_page_reads_as_an_article(chromium, server, shots):
     """The screenshot of a real report's page (docs/report.png), and its parts in order."""
-    dom = browse(chromium, f"{server}/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP", tmp_path)
+    dom = browse(chromium, f"{server}/crawl/reports?title__exact=GEORGIA:+SAAKASHVILI+ALLIES+REGROUP")
     report_id = dom.split('/crawl/reports/')[1].split('"')[0]
-    page = browse(chromium, f"{server}/crawl/reports/{report_id}", tmp_path, shots / "report.png", height=1500)
+    page = browse(chromium, f"{server}/crawl/reports/{report_id}", shots / "report.png", height=1500)
     order = [page.index(marker) for marker in ('<article class="caci-report">', "Related reports",
                                                "Cite this report", "Archived copy", "All fields")]
     assert order == sorted(order)
     assert 'class="caci-author" href="/crawl/author?name=' in page
 
 
-def test_the_most_prolific_author_s_page(chromium, server, tmp_path, shots):
-    home = browse(chromium, f"{server}/", tmp_path)
+def test_the_most_prolific_author_s_page(chromium, server, shots):
+    home = browse(chromium, f"{server}/")
     author = home.split("<h2>Authors</h2>")[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
-    page = browse(chromium, server + author, tmp_path, shots / "author.png")
+    page = browse(chromium, server + author, shots / "author.png")
     assert "caci-author-name" in page and page.count('<h2 class="caci-year">') >= 2
 
 
-def test_the_most_written_about_country_s_page(chromium, server, tmp_path, shots):
-    home = browse(chromium, f"{server}/", tmp_path)
+def test_the_most_written_about_country_s_page(chromium, server, shots):
+    home = browse(chromium, f"{server}/")
     country = home.split("<h2>Countries</h2>")[1].split('href="')[1].split('"')[0].replace("&amp;", "&")
-    page = browse(chromium, server + country, tmp_path, shots / "country.png", height=1100)
+    page = browse(chromium, server + country, shots / "country.png", height=1100)
     assert "caci-country-name" in page and page.count('<h2 class="caci-year">') >= 2
     assert "Who writes most on it" in page
 
 
-def test_the_country_by_year_heat_map(chromium, server, tmp_path, shots):
+def test_the_country_by_year_heat_map(chromium, server, shots):
     shot = shots / "heatmap.png"
-    dom = browse(chromium, f"{server}/-/dashboards/archive/countries-by-year", tmp_path, shot, height=700)
+    dom = browse(chromium, f"{server}/-/dashboards/archive/countries-by-year", shot, height=700)
     assert "<svg" in dom or "<canvas" in dom
     assert shot.stat().st_size > 10_000
 
 
-def test_the_crawls_view(chromium, server, tmp_path, shots):
+def test_the_crawls_view(chromium, server, shots):
     shot = shots / "crawls.png"
-    dom = browse(chromium, f"{server}/crawl/-/crawls", tmp_path, shot, height=700)
+    dom = browse(chromium, f"{server}/crawl/-/crawls", shot, height=700)
     assert "Last successful run" in dom and "page failing" in dom
     assert shot.stat().st_size > 10_000
+
+
+def test_the_browser_hears_what_a_page_says_to_its_console(chromium, server):
+    """The console check above can fail: a script's error, an uncaught exception and a failed load
+    are each heard."""
+    page = ("<script>console.error('said on purpose'); null.boom;</script>"
+            f"<img src='{server}/no-such-image.png'>")
+    dom, console = chromium.visit("data:text/html," + urllib.request.quote(page))
+    assert "said on purpose" in dom
+    said = "\n".join(console)
+    assert "console.error: said on purpose" in said and "exception: TypeError" in said, said
+    assert "Failed to load resource" in said, said
