@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -109,13 +110,27 @@ def site_server():
 
 @pytest.fixture(scope="session")
 def crawled_db(tmp_path_factory) -> Path:
-    """A database filled by one real crawl of the fixture site (shared: treat it as read-only)."""
-    db_path = tmp_path_factory.mktemp("crawled") / "crawl.db"
-    with SiteServer(SITE) as server:
-        # The crawl's default cleaning (worker processes, at normal priority on a busy machine).
-        stats = crawl_here(f"{server.url}/publications/field-reports.html", db_path,
-                           CACI_CLEANING_WORKERS="auto")
-    assert finished(stats), stats
+    """A database filled by one real crawl of the fixture site (shared: treat it as read-only).
+
+    One crawl for the whole run: the first xdist worker to ask makes it in the run's temporary
+    folder (which holds each worker's own), the others wait on the lock and take it as it is."""
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    folder, db_path = root / "crawled", root / "crawled" / "crawl.db"
+    with open(root / "crawled.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "finished").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a worker's crawl that failed: start again
+            folder.mkdir()
+            with SiteServer(SITE) as server:
+                # The crawl's default cleaning (worker processes, at normal priority on a busy machine).
+                stats = crawl_here(f"{server.url}/publications/field-reports.html", db_path,
+                                   CACI_CLEANING_WORKERS="auto")
+            assert finished(stats), stats
+            (folder / "finished").touch()
     return db_path
 
 
@@ -251,7 +266,6 @@ def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120,
 def drifted_site(tmp_path) -> Path:
     """A copy of the fixture site after a redesign: item pages keep their text, lose K2's markup."""
     import re
-    import shutil
 
     root = tmp_path / "drifted"
     shutil.copytree(SITE, root)
