@@ -97,8 +97,6 @@ def served_name(stem: str) -> str:
 
 def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutable: bool = False,
               public: bool = False) -> int:
-    from datasette.cli import cli
-
     from db import DatabaseError, check_ours
     from db.migrations import pending_migrations
 
@@ -117,6 +115,8 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
               f"`python -m scraper reclean {db_path}` once (offline: it also fills in the new fields), "
               "then serve it", file=sys.stderr)
         return EXIT_USAGE
+    from datasette.cli import cli  # here, not above: a refusal is said before Datasette's ~0.7 s import
+
     with tempfile.TemporaryDirectory() as tmp:
         name = served_name(db_path.stem)
         if name != db_path.stem:  # Datasette names a database by its file: a link by the name it can route
