@@ -64,9 +64,10 @@ def expected_pages() -> list[dict]:
     return [json.loads(p.read_text()) | {"name": p.stem} for p in sorted(EXPECTED.glob("*.json"))]
 
 
-# What a user's own crawl keeps in the checkout: the tests never write there (they did: the doctor
-# left a database and WARC files in data/, the demo an HTTP cache in .scrapy/).
-CHECKOUT_STATE = ("data", ".scrapy", "httpcache")
+# What a user's own crawl keeps in the checkout, and what a build of it leaves there: the tests
+# never write there (they did: the doctor left a database and WARC files in data/, the demo an HTTP
+# cache in .scrapy/, the installed-copy test setuptools' build/ and egg-info).
+CHECKOUT_STATE = ("data", ".scrapy", "httpcache", "build", "caci_field_reports.egg-info")
 
 
 def _checkout_state() -> dict[str, tuple[int, int]]:
@@ -78,9 +79,18 @@ def _checkout_state() -> dict[str, tuple[int, int]]:
     return found
 
 
+def project_copy(folder: Path) -> Path:
+    """The project's sources copied into `folder`, for a test that builds or deploys it (a build
+    writes build/ and egg-info beside the sources): not the user's data, caches or builds."""
+    shutil.copytree(ROOT, folder, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "data", "build", "*.egg-info", "__pycache__", ".scrapy", ".pytest_cache", ".hypothesis",
+        "bench", "docs"))
+    return folder
+
+
 @pytest.fixture(scope="session", autouse=True)
 def checkout_untouched():
-    """Fails the run if any test wrote into the checkout's data/, .scrapy/ or httpcache/."""
+    """Fails the run if any test wrote into the checkout's data, caches or build folders."""
     before = _checkout_state()
     yield
     after = _checkout_state()

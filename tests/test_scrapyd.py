@@ -4,7 +4,6 @@ scheduled there, and the database it writes compared with a local run's."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,17 +16,13 @@ import pytest
 from sqlite_utils import Database
 
 from sample.server import SiteServer
-from tests.conftest import ROOT, SITE, _env
+from tests.conftest import SITE, _env, project_copy
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 BIN = Path(sys.executable).parent
 PROJECT = "caci_field_reports"
 # What a clean checkout holds (the deploy builds its egg from a copy, never from this tree).
-LEAVE_OUT = shutil.ignore_patterns(".git", ".venv", "data", "build", "*.egg-info", "__pycache__", ".scrapy",
-                                   ".pytest_cache", ".hypothesis", "bench", "docs")
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -72,8 +67,7 @@ def scrapyd(tmp_path):
 
 def test_a_job_scheduled_on_scrapyd_writes_the_same_database_as_a_local_run(scrapyd, tmp_path, crawled_db):
     url, home = scrapyd
-    project = tmp_path / "project"
-    shutil.copytree(ROOT, project, ignore=LEAVE_OUT)
+    project = project_copy(tmp_path / "project")
     with (project / "scrapy.cfg").open("a") as cfg:
         cfg.write(f"\n[deploy:test]\nurl = {url}/\nproject = {PROJECT}\n")
     deploy = subprocess.run([str(BIN / "scrapyd-deploy"), "test", "--version", "1"], cwd=project, env=_env(),
