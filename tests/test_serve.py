@@ -8,14 +8,17 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
-from datasette.app import Datasette
 from jinja2 import BytecodeCache
 
 import db as store
 from scraper.web.serve import datasette_metadata
 from tests.conftest import run_async
+
+if TYPE_CHECKING:
+    from datasette.app import Datasette
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -46,6 +49,9 @@ SHARED_BYTECODE = _SharedBytecode()
 def real_datasette(*files, **options) -> Datasette:
     """Datasette as these tests make it: real, its templates' bytecode shared (what a template
     renders is Jinja's to say, whoever compiled it)."""
+    # Imported here: ~0.6 s, paid by the worker that runs these tests, not by every one collecting them.
+    from datasette.app import Datasette
+
     ds = Datasette(files=[str(f) for f in files], **options)
     ds.jinja_env.bytecode_cache = SHARED_BYTECODE
     return ds
@@ -332,6 +338,7 @@ def test_pages_compile_no_template_once_started(crawled_db):
 
 def test_a_datasette_without_an_archive_starts_as_datasette_does(tmp_path):
     """The start-up work (templates compiled, start-up frozen) is for a server of an archive."""
+    from datasette.app import Datasette
     from sqlite_utils import Database
 
     gc.unfreeze()
