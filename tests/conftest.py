@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -245,16 +246,53 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
 
 
+_commands: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def command_runner(tmp_path_factory):
+    """Where this worker's fork server lives (started by the first command), and its end."""
+    _commands["folder"] = tmp_path_factory.getbasetemp()
+    yield
+    if server := _commands.pop("server", None):
+        server.close()
+
+
+def start_command(module: str, args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
+                  stdout: int | None = subprocess.PIPE, stderr: int | None = subprocess.PIPE) -> Any:
+    """`python -m MODULE ARGS` as a process of its own (text-mode Popen): forked from this worker's
+    fork server (tests/forkserver.py: Scrapy and the project already imported), or started as a
+    new Python when CACI_TESTS_FRESH_PYTHON is set."""
+    from tests.forkserver import ForkServer
+
+    env = _env() if env is None else env
+    if os.environ.get("CACI_TESTS_FRESH_PYTHON"):
+        return subprocess.Popen([sys.executable, "-m", module, *args], cwd=cwd, env=env, stdout=stdout,
+                                stderr=stderr, text=True)
+    if "server" not in _commands:
+        _commands["server"] = ForkServer(_commands["folder"], ROOT)
+    return _commands["server"].popen(module, args, cwd, env, stdout, stderr)
+
+
+def run_command(module: str, args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
+                timeout: float = 120) -> subprocess.CompletedProcess:
+    """start_command, waited for: its exit code and what it printed (as subprocess.run gives them)."""
+    process = start_command(module, args, cwd, env)
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
+
 def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
-             wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen:
-    """`python -m scraper cron` in a subprocess, its data (lock, log, jobs) beside `db_path`."""
-    cmd = [sys.executable, "-m", "scraper", "cron", "--start-url", start_url,
-           *_test_settings(db_path, retries=1), *args]
-    env = _env()
-    if not wait:
-        return subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env)
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+             wait: bool = True) -> subprocess.CompletedProcess | Any:
+    """`python -m scraper cron` as a process of its own, its data (lock, log, jobs) beside `db_path`;
+    with `wait=False`, the running process."""
+    cron = ["cron", "--start-url", start_url, *_test_settings(db_path, retries=1), *args]
+    return run_command("scraper", cron, timeout=timeout) if wait else start_command("scraper", cron)
 
 
 async def crawl(start_url: str, db_path: Path, spider: str = "field_reports", args: dict | None = None,
@@ -288,10 +326,9 @@ def finished(stats: dict) -> bool:
 
 def run_crawl(start_url: str, db_path: Path, *args: str, timeout: int = 120,
               spider: str = "field_reports") -> subprocess.CompletedProcess:
-    """`scrapy crawl <spider>` in a subprocess from the repo root, politeness delays off."""
-    cmd = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"start_url={start_url}",
-           *_test_settings(db_path, retries=2), *args]
-    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=_env())
+    """`scrapy crawl <spider>` as a process of its own (start_command) from the repo root, politeness delays off."""
+    return run_command("scrapy", ["crawl", spider, "-a", f"start_url={start_url}", *_test_settings(db_path, retries=2),
+                                  *args], timeout=timeout)
 
 
 @pytest.fixture

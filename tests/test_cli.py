@@ -17,14 +17,14 @@ from tests.conftest import (
     expected_pages,
     fixture_path,
     project_copy,
+    run_command,
 )
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
 
 def run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return run_command("scraper", list(args), timeout=timeout)
 
 
 def test_extract_prints_one_json_line_per_file_in_order(tmp_path):

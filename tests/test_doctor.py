@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 
 import pytest
 
 from sample.server import SiteServer
-from tests.conftest import ROOT, SITE, _env
+from tests.conftest import ROOT, SITE, run_command
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -17,8 +16,7 @@ pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m
 def doctor(start_url: str, *args: str, cwd=ROOT) -> subprocess.CompletedProcess:
     """The doctor as a user runs it, but without the polite delays (a local server)."""
     fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"]
-    return subprocess.run([sys.executable, "-m", "scraper", "doctor", "--start-url", start_url, *fast, *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=120, env=_env())
+    return run_command("scraper", ["doctor", "--start-url", start_url, *fast, *args], cwd=cwd)
 
 
 def test_healthy_site_shows_every_field_and_passes_within_ten_requests():

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 
 import pytest
 
 from sample.server import SiteServer
 from scraper.exits import EXIT_LOCKED
-from tests.conftest import ROOT, SITE, _env, _test_settings, run_crawl
+from tests.conftest import SITE, _test_settings, run_crawl, start_command
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -20,9 +18,8 @@ def test_a_second_scrapy_crawl_on_the_same_database_does_not_start(tmp_path):
     db_path = tmp_path / "caci.db"
     with SiteServer(SITE, delay=0.5) as server:  # still crawling when the second has started Python
         start = f"{server.url}/publications/field-reports.html"
-        first = subprocess.Popen([sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={start}",
-                                  *_test_settings(db_path, retries=1)], cwd=ROOT, env=_env(),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = start_command("scrapy", ["crawl", "field_reports", "-a", f"start_url={start}",
+                                         *_test_settings(db_path, retries=1)])
         lock = tmp_path / "caci.db.lock"
         deadline = time.monotonic() + 30
         while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:

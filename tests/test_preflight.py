@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 
 from scraper.preflight import check_settings, parse_flag
-from tests.conftest import ROOT, _env, cli_here, run_crawl
+from tests.conftest import cli_here, run_command, run_crawl
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -66,8 +65,7 @@ def test_an_empty_start_url_is_refused_not_taken_for_the_live_site(tmp_path):
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     """The command as a user runs it, in a process of its own (the demo crawls)."""
-    return subprocess.run([sys.executable, "-m", "scraper", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env=_env())
+    return run_command("scraper", list(args), timeout=60)
 
 
 @pytest.mark.parametrize("args, message", [

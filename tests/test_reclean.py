@@ -15,7 +15,7 @@ from sqlite_utils import Database
 
 from db.warc import DamagedRecord, read_response
 from sample.server import SiteServer
-from tests.conftest import ROOT, SITE, _env, crawl, crawl_here
+from tests.conftest import ROOT, SITE, _env, crawl, crawl_here, run_command
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
 
@@ -53,7 +53,10 @@ def network_cut() -> list[str]:
 
 
 def reclean(db_path: Path, *args: str, offline: bool = False) -> subprocess.CompletedProcess:
-    cmd = [*(network_cut() if offline else []), sys.executable, "-m", "scraper", "reclean", str(db_path), *args]
+    if not offline:
+        return run_command("scraper", ["reclean", str(db_path), *args])
+    # A fresh Python in a namespace of its own: a fork of the tests' server cannot leave its network.
+    cmd = [*network_cut(), sys.executable, "-m", "scraper", "reclean", str(db_path), *args]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, env=_env())
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlite_utils import Database
 
 from sample.server import SiteServer
-from tests.conftest import run_crawl
+from tests.conftest import run_crawl, start_command
 from tests.fixtures.make_site import Spec, archive_specs, paragraph, write_archive
 
 pytestmark = pytest.mark.slow  # starts servers, crawls or processes: `pytest -m "not slow"` leaves it out
@@ -234,18 +234,13 @@ def test_a_file_that_is_not_a_database_stops_the_crawl_untouched(site_server, tm
 
 
 def test_sigterm_commits_what_was_scraped_and_the_next_run_finishes(archive, tmp_path):
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
-
     site, _ = archive
     db_path = tmp_path / "term.db"
     with SiteServer(site, delay=0.2) as server:
-        cmd = [sys.executable, "-m", "scrapy", "crawl", "field_reports", "-a", f"start_url={server.url}{LISTING}",
-               "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0",
-               "-s", "CONCURRENT_REQUESTS=1", "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}"]
-        crawl = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        crawl = start_command("scrapy", ["crawl", "field_reports", "-a", f"start_url={server.url}{LISTING}",
+                                         "-s", f"SQLITE_PATH={db_path}", "-s", "DOWNLOAD_DELAY=0",
+                                         "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "CONCURRENT_REQUESTS=1",
+                                         "-s", f"HTTPCACHE_DIR={tmp_path / 'cache'}"])
         # Stopped once three report pages were served, by the server's own log: counting stored
         # rows instead let a busy machine's cleaners fall behind until every page was fetched.
         deadline = time.monotonic() + 60
