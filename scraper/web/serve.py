@@ -115,7 +115,8 @@ def run_serve(db_path: Path, port: int = 8001, host: str = "127.0.0.1", immutabl
               f"`python -m scraper reclean {db_path}` once (offline: it also fills in the new fields), "
               "then serve it", file=sys.stderr)
         return EXIT_USAGE
-    from datasette.cli import cli  # here, not above: a refusal is said before Datasette's ~0.7 s import
+    # Imported here, not above: a refusal is said before Datasette's ~0.7 s import.
+    from datasette.cli import cli
 
     with tempfile.TemporaryDirectory() as tmp:
         name = served_name(db_path.stem)
