@@ -13,10 +13,12 @@ before the fork: Twisted's reactor (the command installs its own) and threads.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import runpy
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -67,15 +69,21 @@ def serve(path: str) -> None:
                 _run_command(json.loads(message), fds, connection)  # never returns
             for fd in fds:
                 os.close(fd)
-            connection.send(json.dumps({"pid": pid}).encode())
+            _tell(connection, pid=pid)
             running[pid] = connection
         while running:
             pid, status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 break
             connection = running.pop(pid)
-            connection.send(json.dumps({"returncode": os.waitstatus_to_exitcode(status)}).encode())
+            _tell(connection, returncode=os.waitstatus_to_exitcode(status))
             connection.close()
+
+
+def _tell(connection: socket.socket, **news: int) -> None:
+    """Send `news` to a test that may have gone (failed before it waited): then to no one."""
+    with contextlib.suppress(OSError):
+        connection.send(json.dumps(news).encode())
 
 
 def _run_command(request: dict[str, Any], fds: list[int], connection: socket.socket) -> None:
@@ -118,13 +126,13 @@ class ForkedProcess:
     def __init__(self, path: str, module: str, args: list[str], cwd: Path, env: dict[str, str],
                  stdout: int | None, stderr: int | None) -> None:
         ends, mine = [os.open(os.devnull, os.O_RDONLY)], []
-        for wanted in (stdout, stderr):
+        for fd, wanted in ((1, stdout), (2, stderr)):
             if wanted == subprocess.PIPE:
                 read, write = os.pipe()
                 ends.append(write)
                 mine.append(os.fdopen(read, "r", encoding="utf-8", errors="replace"))
-            else:
-                ends.append(os.open(os.devnull, os.O_WRONLY) if wanted == subprocess.DEVNULL else os.dup(2))
+            else:  # DEVNULL, or None: this process's own
+                ends.append(os.open(os.devnull, os.O_WRONLY) if wanted == subprocess.DEVNULL else os.dup(fd))
                 mine.append(None)
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -138,6 +146,7 @@ class ForkedProcess:
         self.args = [sys.executable, "-m", module, *args]
         self.pid: int = json.loads(self._socket.recv(4096))["pid"]
         self.returncode: int | None = None
+        self._output: dict[str, list[bytes]] = {"stdout": [], "stderr": []}  # kept across communicate() calls
 
     def poll(self) -> int | None:
         return self.wait(timeout=0) if select.select([self._socket], [], [], 0)[0] else self.returncode
@@ -155,28 +164,29 @@ class ForkedProcess:
             os.kill(self.pid, sig)
 
     def terminate(self) -> None:
-        self.send_signal(15)
+        self.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
-        self.send_signal(9)
+        self.send_signal(signal.SIGKILL)
 
-    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
-        """Everything the command wrote, once it has ended (read as it comes: a full pipe would stall it)."""
+    def communicate(self, timeout: float | None = None) -> tuple[str | None, str | None]:
+        """Everything the command wrote, once it has ended (read as it comes: a full pipe would stall
+        it); after a timeout, a second call goes on where the first stopped, as Popen's does."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        fds = [s.fileno() if s is not None else None for s in (self.stdout, self.stderr)]
-        streams = {fd: s for fd, s in zip(fds, (self.stdout, self.stderr)) if s is not None}
-        chunks: dict[int, list[bytes]] = {fd: [] for fd in streams}
-        while streams:
+        streams = (("stdout", self.stdout), ("stderr", self.stderr))
+        reading = {stream.fileno(): (name, stream) for name, stream in streams
+                   if stream is not None and not stream.closed}
+        while reading:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = select.select(list(streams), [], [], left)
+            ready, _, _ = select.select(list(reading), [], [], left)
             if not ready:
                 raise subprocess.TimeoutExpired(self.args, timeout)
             for fd in ready:
-                data = os.read(fd, 1 << 16)
-                if data:
-                    chunks[fd].append(data)
+                if data := os.read(fd, 1 << 16):
+                    self._output[reading[fd][0]].append(data)
                 else:
-                    streams.pop(fd).close()
+                    reading.pop(fd)[1].close()
         self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
-        out, err = (b"".join(chunks[fd]).decode("utf-8", "replace") if fd is not None else None for fd in fds)
+        out, err = (b"".join(self._output[name]).decode("utf-8", "replace") if stream is not None else None
+                    for name, stream in streams)
         return out, err

@@ -49,3 +49,15 @@ def test_a_forked_command_is_a_process_of_its_own(tmp_path):
     assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=10) == -signal.SIGTERM
+
+
+def test_a_command_whose_test_went_away_leaves_the_server_serving(tmp_path):
+    """A test that fails before waiting for its command drops the connection; the server's word
+    that the command ended then has nowhere to go, and the next command must still start."""
+    (tmp_path / "nap.py").write_text("import time\ntime.sleep(0.3)\n")
+    abandoned = start_command("nap", [], cwd=tmp_path)
+    del abandoned  # its connection closed, as when a failed test's locals go
+    time.sleep(0.8)  # the nap ends, the server reports it to nobody
+    forked = start_command(*COMMANDS["help"])
+    out, _ = forked.communicate(timeout=60)
+    assert forked.returncode == 0 and "usage:" in out
