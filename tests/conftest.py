@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -17,6 +17,9 @@ from hypothesis import settings as hypothesis_settings
 from analyst.text import words
 from sample.server import SiteServer
 from scraper.settings import CACI_MIN_BODY_WORDS
+
+if TYPE_CHECKING:
+    from tests.forkserver import ForkedProcess, ForkServer
 
 # CI explores the same examples every run, so main stays green or red for a reason; a local
 # run explores new ones (and a counterexample found there becomes a regression test).
@@ -246,7 +249,7 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("SCRAPY_")}
 
 
-_commands: dict[str, Any] = {}
+_commands: dict[str, Path | ForkServer] = {}  # this worker's: the server's folder, the server
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -259,7 +262,8 @@ def command_runner(tmp_path_factory):
 
 
 def start_command(module: str, args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,
-                  stdout: int | None = subprocess.PIPE, stderr: int | None = subprocess.PIPE) -> Any:
+                  stdout: int | None = subprocess.PIPE,
+                  stderr: int | None = subprocess.PIPE) -> subprocess.Popen[str] | ForkedProcess:
     """`python -m MODULE ARGS` as a process of its own (text-mode Popen): forked from this worker's
     fork server (tests/forkserver.py: Scrapy and the project already imported), or started as a
     new Python when CACI_TESTS_FRESH_PYTHON is set."""
@@ -288,7 +292,7 @@ def run_command(module: str, args: list[str], cwd: Path = ROOT, env: dict[str, s
 
 
 def run_cron(db_path: Path, start_url: str, *args: str, timeout: int = 120,
-             wait: bool = True) -> subprocess.CompletedProcess | Any:
+             wait: bool = True) -> subprocess.CompletedProcess | subprocess.Popen[str] | ForkedProcess:
     """`python -m scraper cron` as a process of its own, its data (lock, log, jobs) beside `db_path`;
     with `wait=False`, the running process."""
     cron = ["cron", "--start-url", start_url, *_test_settings(db_path, retries=1), *args]
